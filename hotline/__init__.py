@@ -1,0 +1,1 @@
+"""Hotline triage and case routing: intake, dedup, classification, routing and partner delivery."""

@@ -1,0 +1,1 @@
+"""Audit: an append-only, hash-chained record of who did what, when."""

@@ -1,0 +1,222 @@
+"""Opening cases, placing tips in them, and reading them back."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
+
+from hotline.audit import service as audit_service
+from hotline.auth.models import Actor
+from hotline.cases.models import Case, CaseOut, CasePage, CaseSummary, CaseTip, JurisdictionOut
+from hotline.database import utcnow
+from hotline.tips import service as tip_service
+from hotline.tips.models import Tip
+from hotline.triage.models import MINOR_STATUS_SEVERITY, URGENCY_SEVERITY
+
+MAX_PAGE_SIZE = 100
+
+
+class InvalidCursor(ValueError):
+    pass
+
+
+def open_case_for_tip(*, session: Session, tip: Tip, actor: Actor) -> Case:
+    case = Case(
+        state=tip.location_state if tip.location_country == "US" else None, county=tip.location_county
+    )
+    session.add(case)
+    session.flush()
+    link_tip(session=session, case=case, tip=tip, action="new", score=None, actor=actor)
+    audit_service.record(
+        session,
+        actor=actor,
+        action="case.created",
+        subject_type="case",
+        subject_id=case.id,
+        detail={"tip_id": str(tip.id)},
+    )
+    return case
+
+
+def link_tip(
+    *, session: Session, case: Case, tip: Tip, action: str, score: float | None, actor: Actor
+) -> CaseTip:
+    """Place a tip in a case, replacing whatever case it was in."""
+    link = session.exec(select(CaseTip).where(CaseTip.tip_id == tip.id)).first()
+    if link is None:
+        link = CaseTip(case_id=case.id, tip_id=tip.id, action=action, score=score, linked_by=actor.ref)
+    else:
+        link.case_id, link.action, link.score = case.id, action, score
+        link.linked_at, link.linked_by = utcnow(), actor.ref
+    session.add(link)
+    case.updated_at = utcnow()
+    session.flush()
+    return link
+
+
+def case_id_for_tip(*, session: Session, tip_id: uuid.UUID) -> uuid.UUID | None:
+    return session.exec(select(CaseTip.case_id).where(CaseTip.tip_id == tip_id)).first()
+
+
+def absorb_triage(
+    case: Case, *, minor_status: str, urgency: str, state: str | None, county: str | None
+) -> None:
+    """A case shows the most protective reading of its tips: the worst minor status, the highest urgency."""
+    if (
+        case.minor_status is None
+        or MINOR_STATUS_SEVERITY[minor_status] > MINOR_STATUS_SEVERITY[case.minor_status]
+    ):
+        case.minor_status = minor_status
+    if case.urgency is None or URGENCY_SEVERITY[urgency] > URGENCY_SEVERITY[case.urgency]:
+        case.urgency = urgency
+    if case.state is None and state:
+        case.state, case.county = state, county
+    case.updated_at = utcnow()
+
+
+def tips_of_case(*, session: Session, case_id: uuid.UUID) -> list[Tip]:
+    return list(
+        session.exec(
+            select(Tip)
+            .join(CaseTip, col(CaseTip.tip_id) == col(Tip.id))
+            .where(CaseTip.case_id == case_id)
+            .order_by(col(Tip.received_at), col(Tip.id))
+        ).all()
+    )
+
+
+def _summary(case: Case, tip_count: int) -> CaseSummary:
+    return CaseSummary(
+        id=case.id,
+        status=case.status,  # type: ignore[arg-type]
+        merged_into_id=case.merged_into_id,
+        jurisdiction=JurisdictionOut(state=case.state, county=case.county),
+        minor_status=case.minor_status,
+        urgency=case.urgency,
+        tip_count=tip_count,
+        created_at=case.created_at,
+        updated_at=case.updated_at,
+    )
+
+
+def get_case_out(*, session: Session, case_id: uuid.UUID) -> CaseOut | None:
+    case = session.get(Case, case_id)
+    if case is None:
+        return None
+    tips = tips_of_case(session=session, case_id=case.id)
+    summary = _summary(case, len(tips))
+    return CaseOut(
+        **summary.model_dump(), tips=[tip_service.to_tip_out(tip, case_id=case.id) for tip in tips]
+    )
+
+
+def _encode_cursor(case: Case) -> str:
+    raw = f"{case.created_at.isoformat()}|{case.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created_at, case_id = raw.split("|", 1)
+        parsed = datetime.fromisoformat(created_at)
+        if parsed.tzinfo is None:
+            raise ValueError
+        return parsed, uuid.UUID(case_id)
+    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
+        raise InvalidCursor("cursor is not one this API returned") from exc
+
+
+def list_cases(
+    *,
+    session: Session,
+    status: str | None = None,
+    state: str | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> CasePage:
+    """Newest first, keyset-paginated on (created_at, id) so pages stay stable while tips arrive."""
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    tip_count = (
+        select(func.count()).where(CaseTip.case_id == Case.id).correlate(Case).scalar_subquery()  # type: ignore[arg-type]
+    )
+    query = select(Case, tip_count)
+    if status:
+        query = query.where(Case.status == status)
+    if state:
+        query = query.where(Case.state == state)
+    if created_from:
+        query = query.where(col(Case.created_at) >= created_from)
+    if created_to:
+        query = query.where(col(Case.created_at) < created_to)
+    if cursor:
+        after_created_at, after_id = _decode_cursor(cursor)
+        query = query.where(
+            sa.or_(
+                col(Case.created_at) < after_created_at,
+                sa.and_(col(Case.created_at) == after_created_at, col(Case.id) < after_id),
+            )
+        )
+    rows = session.exec(
+        query.order_by(col(Case.created_at).desc(), col(Case.id).desc()).limit(limit + 1)
+    ).all()
+    page = rows[:limit]
+    next_cursor = _encode_cursor(page[-1][0]) if len(rows) > limit else None
+    return CasePage(items=[_summary(case, count) for case, count in page], next_cursor=next_cursor)
+
+
+def export_rows(*, session: Session, batch_size: int = 500) -> Iterator[dict[str, Any]]:
+    """One row per case, oldest first, for `hotline cases export`."""
+    last: tuple[datetime, uuid.UUID] | None = None
+    while True:
+        query = select(Case).order_by(col(Case.created_at), col(Case.id)).limit(batch_size)
+        if last is not None:
+            query = query.where(
+                sa.or_(
+                    col(Case.created_at) > last[0],
+                    sa.and_(col(Case.created_at) == last[0], col(Case.id) > last[1]),
+                )
+            )
+        cases = session.exec(query).all()
+        if not cases:
+            return
+        case_ids = [case.id for case in cases]
+        tips_by_case: dict[uuid.UUID, list[Tip]] = {case_id: [] for case_id in case_ids}
+        for tip, case_id in session.exec(
+            select(Tip, CaseTip.case_id)
+            .join(CaseTip, col(CaseTip.tip_id) == col(Tip.id))
+            .where(col(CaseTip.case_id).in_(case_ids))
+            .order_by(col(Tip.received_at))
+        ).all():
+            tips_by_case[case_id].append(tip)
+        for case in cases:
+            tips = tips_by_case[case.id]
+            yield {
+                "case_id": str(case.id),
+                "status": case.status,
+                "tip_external_ids": [tip.external_id for tip in tips if tip.external_id],
+                "minor_status": case.minor_status,
+                "jurisdiction": {"state": case.state, "county": case.county},
+                "routing_targets": routing_targets_of(tips),
+            }
+        last = (cases[-1].created_at, cases[-1].id)
+
+
+def routing_targets_of(tips: list[Tip]) -> list[str]:
+    """Agency ids the case's tips were routed to, in first-routed order."""
+    targets: list[str] = []
+    for tip in tips:
+        routing = (tip.triage or {}).get("routing") or {}
+        for target in routing.get("targets", []):
+            if target["agency_id"] not in targets:
+                targets.append(target["agency_id"])
+    return targets

@@ -1,0 +1,72 @@
+"""HTTP handlers for cases."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
+
+from hotline import geo
+from hotline.cases import service as case_service
+from hotline.cases.models import CaseOut, CasePage, CaseStatus
+from hotline.deps import AdvocateActor, SessionDep
+
+router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+
+
+def _start_of(day: date | datetime | None, *, next_day: bool = False) -> datetime | None:
+    if day is None:
+        return None
+    if isinstance(day, datetime):
+        return day if day.tzinfo else day.replace(tzinfo=UTC)
+    start = datetime.combine(day, time.min, tzinfo=UTC)
+    return start + timedelta(days=1) if next_day else start
+
+
+@router.get("", response_model=CasePage)
+def list_cases(
+    session: SessionDep,
+    actor: AdvocateActor,
+    status_: Annotated[CaseStatus | None, Query(alias="status")] = None,
+    state: Annotated[str | None, Query(max_length=40, description="USPS code or state name")] = None,
+    created_from: Annotated[
+        date | datetime | None, Query(description="inclusive; a date is its UTC start")
+    ] = None,
+    created_to: Annotated[
+        date | datetime | None, Query(description="a date includes that whole UTC day")
+    ] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=case_service.MAX_PAGE_SIZE)] = 50,
+) -> CasePage:
+    state_code = None
+    if state is not None:
+        state_code = geo.usps_state_code(state)
+        if state_code is None:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT, f"state: {state!r} is not a U.S. state"
+            )
+    start, end = _start_of(created_from), _start_of(created_to, next_day=True)
+    if start and end and start >= end:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "created_from must be before created_to")
+    try:
+        return case_service.list_cases(
+            session=session,
+            status=status_,
+            state=state_code,
+            created_from=start,
+            created_to=end,
+            cursor=cursor,
+            limit=limit,
+        )
+    except case_service.InvalidCursor as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"cursor: {exc}") from exc
+
+
+@router.get("/{case_id}", response_model=CaseOut)
+def read_case(case_id: uuid.UUID, session: SessionDep, actor: AdvocateActor) -> CaseOut:
+    case = case_service.get_case_out(session=session, case_id=case_id)
+    if case is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no case with this id")
+    return case

@@ -1,0 +1,297 @@
+"""The `hotline` command line. Results go to stdout, progress and messages to stderr, so it scripts well."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from hotline.auth.models import Role, system_actor
+from hotline.config import get_settings
+
+app = typer.Typer(
+    help="Hotline triage and case routing.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+tips_app = typer.Typer(help="Tips.", no_args_is_help=True)
+cases_app = typer.Typer(help="Cases.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+app.add_typer(tips_app, name="tips")
+app.add_typer(cases_app, name="cases")
+app.add_typer(audit_app, name="audit")
+
+err = Console(stderr=True)
+
+
+def _session_factory():  # type: ignore[no-untyped-def]
+    import hotline.models  # noqa: F401
+    from hotline.database import create_db_engine, make_session_factory
+    from hotline.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(level=settings.log_level, json_lines=settings.log_json)
+    return make_session_factory(create_db_engine(settings.database_url))
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(help="Server processes")] = 1,
+) -> None:
+    """Run the API and web UI (uvicorn)."""
+    import uvicorn
+
+    uvicorn.run(
+        "hotline.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    from hotline.migrate import upgrade
+
+    upgrade(get_settings().database_url, revision)
+    err.print(f"database is at {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. -1 or base")]) -> None:
+    """Revert migrations down to REVISION."""
+    from hotline.migrate import downgrade
+
+    downgrade(get_settings().database_url, revision)
+    err.print(f"database is at {revision}")
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[Role, typer.Option(help="advocate, supervisor, partner or admin")],
+    name: Annotated[str, typer.Option(help="Who or what will use the key, e.g. desk-1")],
+    agency: Annotated[str | None, typer.Option(help="For a partner key: the agency id it acts for")] = None,
+) -> None:
+    """Create an API key and print it (only the key, on stdout). It is not shown again."""
+    from hotline.auth import service as auth_service
+    from hotline.database import session_scope
+
+    try:
+        with session_scope(_session_factory()) as session:
+            _, plaintext = auth_service.create_api_key(
+                session=session, name=name, role=role, agency_id=agency, actor=system_actor("cli")
+            )
+    except ValueError as exc:
+        raise _fail(str(exc), 2) from exc
+    typer.echo(plaintext)
+
+
+def _read_jsonl(path: Path):  # type: ignore[no-untyped-def]
+    """(line number, parsed tip or None, error or None) for each non-blank line."""
+    from hotline.tips.schemas import TipIn
+
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            try:
+                yield number, TipIn.model_validate_json(raw), None
+            except ValidationError as exc:
+                yield number, None, _describe_validation_error(exc)
+
+
+def _describe_validation_error(exc: ValidationError) -> str:
+    from hotline.main import _field_path
+
+    parts = []
+    for error in exc.errors(include_input=False):
+        message = str(error["msg"]).removeprefix("Value error, ")
+        parts.append(f"{_field_path(error['loc'])}: {message}")
+    return "; ".join(parts)
+
+
+def _count_lines(path: Path) -> int:
+    with path.open("rb") as handle:
+        return sum(1 for raw in handle if raw.strip())
+
+
+@tips_app.command("import")
+def tips_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="One tip (JSON) per line")],
+) -> None:
+    """Run each tip through the full pipeline and store it; idempotent on external_id."""
+    from hotline.tips import flows as tip_flows
+
+    factory = _session_factory()
+    actor = system_actor("import")
+    stored = duplicates = 0
+    rejected: list[tuple[int, str]] = []
+    with Progress(
+        TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+    ) as progress:
+        task = progress.add_task("import", total=_count_lines(file))
+        for number, tip_in, error in _read_jsonl(file):
+            if tip_in is None:
+                rejected.append((number, error or "unreadable"))
+            else:
+                if "channel" not in tip_in.model_fields_set:
+                    tip_in.channel = "import"
+                with factory() as session:
+                    submission = tip_flows.submit_tip(session=session, tip_in=tip_in, actor=actor)
+                if submission.created:
+                    stored += 1
+                else:
+                    duplicates += 1
+            progress.advance(task)
+    summary = {"stored": stored, "duplicates": duplicates, "rejected": len(rejected)}
+    typer.echo(json.dumps({**summary, "rejected_lines": [{"line": n, "error": e} for n, e in rejected]}))
+    err.print(f"stored {stored}, duplicates {duplicates}, rejected {len(rejected)}")
+    for number, error in rejected:
+        err.print(f"  line {number}: {error}")
+
+
+@app.command()
+def triage(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="One tip (JSON) per line")],
+) -> None:
+    """Dry run: print one triage result per input line, in order. Writes nothing."""
+    from sqlmodel import Session
+
+    from hotline.tips import flows as tip_flows
+
+    factory = _session_factory()
+    actor = system_actor("triage-dry-run")
+    engine = factory.kw["bind"]
+    with engine.connect() as connection:
+        outer = connection.begin()
+        # The real pipeline runs inside one outer transaction that is rolled back at the end: its commits
+        # only release savepoints, so later lines see earlier ones (as an import would) and nothing is kept.
+        session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        try:
+            for number, tip_in, error in _read_jsonl(file):
+                if tip_in is None:
+                    typer.echo(json.dumps({"line": number, "error": error}))
+                    continue
+                submission = tip_flows.submit_tip(session=session, tip_in=tip_in, actor=actor)
+                triage_result = submission.tip.triage or {"line": number, "error": "triage failed"}
+                typer.echo(json.dumps(triage_result, ensure_ascii=False))
+        finally:
+            session.close()
+            outer.rollback()
+
+
+class ExportFormat(StrEnum):
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+@cases_app.command("export")
+def cases_export(
+    format_: Annotated[ExportFormat, typer.Option("--format", help="jsonl or csv")] = ExportFormat.jsonl,
+) -> None:
+    """One case a line: case_id, status, tip_external_ids, minor_status, jurisdiction, routing targets."""
+    from hotline.audit import service as audit_service
+    from hotline.cases import service as case_service
+    from hotline.database import session_scope
+
+    count = 0
+    with session_scope(_session_factory()) as session:
+        writer = None
+        for row in case_service.export_rows(session=session):
+            count += 1
+            if format_ == ExportFormat.jsonl:
+                typer.echo(json.dumps(row))
+                continue
+            if writer is None:
+                writer = csv.writer(sys.stdout)
+                writer.writerow(
+                    [
+                        "case_id",
+                        "status",
+                        "tip_external_ids",
+                        "minor_status",
+                        "state",
+                        "county",
+                        "routing_targets",
+                    ]
+                )
+            writer.writerow(
+                [
+                    row["case_id"],
+                    row["status"],
+                    ";".join(row["tip_external_ids"]),
+                    row["minor_status"] or "",
+                    row["jurisdiction"]["state"] or "",
+                    row["jurisdiction"]["county"] or "",
+                    ";".join(row["routing_targets"]),
+                ]
+            )
+        audit_service.record(
+            session,
+            actor=system_actor("cli"),
+            action="cases.exported",
+            subject_type="export",
+            subject_id="cases",
+            detail={"format": format_.value, "cases": count},
+        )
+    err.print(f"exported {count} cases")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain; name the first broken event."""
+    from hotline.audit import service as audit_service
+
+    with _session_factory()() as session:
+        report = audit_service.verify_chain(session)
+    if report.ok:
+        typer.echo(json.dumps({"ok": True, "checked": report.checked}))
+        return
+    typer.echo(
+        json.dumps(
+            {
+                "ok": False,
+                "checked": report.checked,
+                "first_broken_id": report.first_broken_id,
+                "problem": report.problem,
+            }
+        )
+    )
+    raise typer.Exit(1)
+
+
+@app.command()
+def demo() -> None:
+    """Load demo data (realistic, fictional tips) and print ready-to-use keys."""
+    from hotline import demo as demo_data
+
+    factory = _session_factory()
+    summary = demo_data.load(session_factory=factory)
+    err.print(f"demo: {summary.tips_stored} tips stored, {summary.tips_existing} already present")
+    typer.echo(f"ADVOCATE_KEY={summary.advocate_key}")
+    typer.echo(f"SUPERVISOR_KEY={summary.supervisor_key}")

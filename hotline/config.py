@@ -1,0 +1,91 @@
+"""All settings in one pydantic-settings class, read from the environment and an optional `.env`.
+
+The names DATABASE_URL, PUBLIC_BASE_URL, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and LOG_LEVEL are fixed by
+DESIGN.md because deployments and Twilio's docs use them; the others carry a HOTLINE_ prefix.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SQLITE_FILE = "hotline.db"
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev", "development"}
+
+
+def _env(name: str) -> AliasChoices:
+    # Fixed names are read as-is; every other setting also answers to HOTLINE_<NAME>.
+    return AliasChoices(name, f"HOTLINE_{name}")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    environment: Literal["development", "test", "production"] = Field(
+        "development", validation_alias=_env("ENVIRONMENT")
+    )
+    database_url: str = Field(
+        default_factory=lambda: f"sqlite:///{Path.cwd() / DEFAULT_SQLITE_FILE}",
+        validation_alias=AliasChoices("DATABASE_URL", "HOTLINE_DATABASE_URL"),
+    )
+    public_base_url: str = Field(
+        "http://127.0.0.1:8000", validation_alias=AliasChoices("PUBLIC_BASE_URL", "HOTLINE_PUBLIC_BASE_URL")
+    )
+    log_level: str = Field("INFO", validation_alias=AliasChoices("LOG_LEVEL", "HOTLINE_LOG_LEVEL"))
+    log_json: bool = Field(True, validation_alias=_env("LOG_JSON"))
+
+    # Requests larger than this are refused with 413 before they are parsed.
+    max_body_bytes: int = Field(256 * 1024, validation_alias=_env("MAX_BODY_BYTES"))
+
+    twilio_account_sid: str = Field("", validation_alias=AliasChoices("TWILIO_ACCOUNT_SID"))
+    twilio_auth_token: SecretStr = Field(SecretStr(""), validation_alias=AliasChoices("TWILIO_AUTH_TOKEN"))
+
+    # Signs session cookies and CSRF tokens of the web UI.
+    secret_key: SecretStr = Field(
+        SecretStr("development-only-secret-key"), validation_alias=_env("SECRET_KEY")
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_postgres_driver(cls, value: str) -> str:
+        # Operators paste URLs of the form postgres:// or postgresql://; we always talk psycopg 3.
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _strip_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("log_level")
+    @classmethod
+    def _upper_log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets_in_production(self) -> Settings:
+        if self.environment == "production":
+            secret = self.secret_key.get_secret_value()
+            if secret in PLACEHOLDER_SECRETS or secret.startswith("development-only") or len(secret) < 32:
+                raise ValueError(
+                    "HOTLINE_SECRET_KEY must be set to a random value of 32+ characters in production"
+                )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

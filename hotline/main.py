@@ -1,0 +1,109 @@
+"""The application factory: settings, database, middleware, error handlers and routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import sqlalchemy as sa
+import structlog
+from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+import hotline.models  # noqa: F401  (every table, and the audit chain hook)
+from hotline.cases import views as case_views
+from hotline.config import Settings, get_settings
+from hotline.database import create_db_engine, make_session_factory
+from hotline.logs import configure_logging
+from hotline.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from hotline.ops import views as ops_views
+from hotline.tips import views as tip_views
+
+log = structlog.get_logger(__name__)
+
+API_DESCRIPTION = """
+Intake, triage and routing of tips for child-abuse and human-trafficking hotlines.
+
+Authenticate with an API key from `hotline keys create`: `Authorization: Bearer <key>`.
+"""
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(level=settings.log_level, json_lines=settings.log_json)
+    owns_engine = engine is None
+    engine = engine or create_db_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_engine:
+            engine.dispose()
+
+    app = FastAPI(
+        title="Hotline triage and case routing",
+        version="0.1.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    _add_error_handlers(app, settings)
+
+    app.include_router(ops_views.router)
+    app.include_router(tip_views.router)
+    app.include_router(case_views.router)
+    return app
+
+
+def _field_path(loc: tuple[object, ...] | list[object]) -> str:
+    parts = [part for part in loc if part not in ("body", "query", "path", "header")]
+    path = ""
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "body"
+
+
+def _add_error_handlers(app: FastAPI, settings: Settings) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # The field, and why: never the submitted value, which may be a victim's data.
+        errors = [
+            {
+                "field": _field_path(error.get("loc", ())),
+                "loc": list(error.get("loc", ())),
+                "msg": str(error.get("msg", "")).removeprefix("Value error, "),
+                "type": error.get("type"),
+            }
+            for error in exc.errors()
+        ]
+        return JSONResponse({"detail": errors}, status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(sa.exc.OperationalError)
+    @app.exception_handler(sa.exc.InterfaceError)
+    async def database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+        log.error("database_unavailable", error_type=type(exc).__name__)
+        return JSONResponse(
+            {"detail": "the database is unavailable; nothing was stored by this request, try again"},
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled_error", error_type=type(exc).__name__)
+        request_id = structlog.contextvars.get_contextvars().get("request_id")
+        return JSONResponse(
+            {"detail": "internal error", "request_id": request_id}, status.HTTP_500_INTERNAL_SERVER_ERROR
+        )

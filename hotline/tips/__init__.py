@@ -1,0 +1,1 @@
+"""Tips: what reaches the hotline by any channel, stored as received."""

@@ -1,0 +1,1 @@
+"""Triage: from a stored tip to a case, an assessment and a routing decision."""

@@ -1,0 +1,1 @@
+"""Integrations with the outside world: Twilio (voice, SMS) and partner webhooks."""

@@ -1,0 +1,1 @@
+"""Routing: facts, versioned rulesets, jurisdiction resolution and the agency directory."""

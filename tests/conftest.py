@@ -1,0 +1,240 @@
+"""Test fixtures: a real database (SQLite or PostgreSQL), migrated once per run, isolated per test.
+
+HOTLINE_TEST_DATABASE=sqlite|postgresql picks the backend (`scripts/test` runs the suite on both). Each run
+gets its own database (a temporary SQLite file, or a fresh PostgreSQL database dropped at the end), so runs
+in parallel never see each other.
+
+Isolation per test, two ways:
+- `session` (and `client`, which serves requests on that session): everything happens inside one outer
+  transaction that is rolled back; the code's own commits only release savepoints (the pypi/warehouse way).
+- `committed_db`: for tests that need real commits seen by other connections, threads or processes
+  (concurrency, CLI, workers). SQLite: a fresh copy of the migrated file; PostgreSQL: tables truncated after.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, SQLModel
+
+import hotline.models  # noqa: F401
+from hotline.auth import service as auth_service
+from hotline.auth.models import Role, system_actor
+from hotline.config import Settings, get_settings
+from hotline.database import create_db_engine, make_session_factory
+from hotline.deps import get_session
+from hotline.main import create_app
+from hotline.migrate import upgrade
+
+BACKEND = os.environ.get("HOTLINE_TEST_DATABASE", "sqlite")
+PG_ADMIN_URL = os.environ.get(
+    "HOTLINE_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+if BACKEND not in {"sqlite", "postgresql"}:
+    raise RuntimeError(f"HOTLINE_TEST_DATABASE must be sqlite or postgresql, not {BACKEND!r}")
+
+
+def pytest_report_header() -> str:
+    return f"hotline test database: {BACKEND}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if BACKEND == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="PostgreSQL only (run with HOTLINE_TEST_DATABASE=postgresql)")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
+
+
+def _with_database(url: str, name: str) -> str:
+    return sa.make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def create_postgres_database(prefix: str = "hotline_test") -> str:
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return _with_database(PG_ADMIN_URL, name)
+
+
+def drop_postgres_database(url: str) -> None:
+    name = sa.make_url(url).database
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if BACKEND == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'hotline.db'}"
+        return
+    url = create_postgres_database()
+    try:
+        yield url
+    finally:
+        drop_postgres_database(url)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    upgrade(database_url)
+    engine = create_db_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    connection = engine.connect()
+    outer = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
+        outer.rollback()
+        connection.close()
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "environment": "test",
+        "database_url": database_url,
+        "public_base_url": "http://testserver",
+        "log_level": "INFO",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine, session: Session):  # type: ignore[no-untyped-def]
+    app = create_app(settings, engine=engine)
+    app.dependency_overrides[get_session] = lambda: session
+    return app
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def make_api_key(session: Session) -> Callable[..., str]:
+    def make(
+        role: Role | str = Role.advocate, *, agency_id: str | None = None, name: str | None = None
+    ) -> str:
+        role = Role(role)
+        _, plaintext = auth_service.create_api_key(
+            session=session,
+            name=name or f"test-{role.value}",
+            role=role,
+            agency_id=agency_id or ("cps-tx" if role == Role.partner else None),
+            actor=system_actor("tests"),
+        )
+        session.commit()
+        return plaintext
+
+    return make
+
+
+@pytest.fixture
+def auth(make_api_key: Callable[..., str]) -> Callable[..., dict[str, str]]:
+    """Headers for a fresh key of the given role: `client.get(url, headers=auth("supervisor"))`."""
+    return lambda role="advocate", **kwargs: {"Authorization": f"Bearer {make_api_key(role, **kwargs)}"}
+
+
+# Tests that commit for real
+
+
+@dataclass
+class CommittedDatabase:
+    url: str
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    settings: Settings
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    if BACKEND != "sqlite":
+        return None
+    path = tmp_path_factory.mktemp("template") / "migrated.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+def _truncate_all(engine: Engine) -> None:
+    tables = ", ".join(f'"{table.name}"' for table in SQLModel.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def committed_db(
+    tmp_path: Path,
+    _sqlite_template: Path | None,
+    database_url: str,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[CommittedDatabase]:
+    """A database whose commits are real; DATABASE_URL points at it for code that reads settings (CLI)."""
+    if BACKEND == "sqlite":
+        assert _sqlite_template is not None
+        path = tmp_path / "committed.db"
+        shutil.copy(_sqlite_template, path)
+        url = f"sqlite:///{path}"
+        committed_engine = create_db_engine(url)
+    else:
+        url, committed_engine = database_url, engine
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        yield CommittedDatabase(
+            url=url,
+            engine=committed_engine,
+            session_factory=make_session_factory(committed_engine),
+            settings=make_settings(url),
+        )
+    finally:
+        get_settings.cache_clear()
+        if BACKEND == "sqlite":
+            committed_engine.dispose()
+        else:
+            _truncate_all(committed_engine)
+
+
+@pytest.fixture
+def client_for():  # type: ignore[no-untyped-def]
+    """A TestClient of a fresh app on a committed database (no shared test session)."""
+
+    def make(db: CommittedDatabase) -> TestClient:
+        return TestClient(create_app(db.settings, engine=db.engine))
+
+    return make

@@ -1,0 +1,96 @@
+"""API keys and roles: 401 without a valid key, 403 for the wrong role, on every route."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import select
+
+from hotline.auth import service as auth_service
+from hotline.auth.models import ApiKey, Role, system_actor
+
+ALL_ROLES = tuple(Role)
+ADVOCATES = {Role.advocate, Role.supervisor}
+
+# Who may call what. A route missing here fails `test_every_route_is_in_the_access_matrix`, so a new
+# route cannot ship without a decision about who may use it.
+ACCESS_MATRIX: dict[tuple[str, str], set[Role]] = {
+    ("POST", "/api/v1/tips"): ADVOCATES,
+    ("GET", "/api/v1/tips/{tip_id}"): ADVOCATES,
+    ("GET", "/api/v1/cases"): ADVOCATES,
+    ("GET", "/api/v1/cases/{case_id}"): ADVOCATES,
+}
+PUBLIC = {("GET", "/healthz"), ("GET", "/readyz")}
+SAMPLE_BODIES = {("POST", "/api/v1/tips"): {"narrative": "walking the routes"}}
+SAMPLE_PARAMS = {
+    "tip_id": "00000000-0000-0000-0000-000000000001",
+    "case_id": "00000000-0000-0000-0000-000000000002",
+}
+
+
+def _operations(app) -> set[tuple[str, str]]:
+    return {
+        (method.upper(), path)
+        for path, item in app.openapi()["paths"].items()
+        for method in item
+        if method in {"get", "post", "put", "patch", "delete"}
+    }
+
+
+def test_every_route_is_in_the_access_matrix(app):
+    assert _operations(app) == set(ACCESS_MATRIX) | PUBLIC
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(ACCESS_MATRIX))
+def test_each_route_refuses_a_missing_or_wrong_key_and_each_role_gets_what_the_matrix_says(
+    client, auth, method, path
+):
+    url = path.format(**SAMPLE_PARAMS)
+    body = SAMPLE_BODIES.get((method, path))
+    assert client.request(method, url, json=body).status_code == 401
+    bogus = {"Authorization": "Bearer hk_000000000000_not-a-real-key"}
+    assert client.request(method, url, json=body, headers=bogus).status_code == 401
+    for role in ALL_ROLES:
+        status = client.request(method, url, json=body, headers=auth(role)).status_code
+        if role in ACCESS_MATRIX[(method, path)]:
+            assert status not in {401, 403}, f"{role} refused on {method} {path}"
+        else:
+            assert status == 403, f"{role} got {status} on {method} {path}"
+
+
+def test_public_routes_need_no_key(client):
+    for method, path in PUBLIC:
+        assert client.request(method, path).status_code == 200
+
+
+def test_only_a_digest_of_the_key_is_stored(session):
+    api_key, plaintext = auth_service.create_api_key(
+        session=session, name="desk-1", role=Role.advocate, actor=system_actor("tests")
+    )
+    session.flush()
+    stored = session.exec(select(ApiKey).where(ApiKey.id == api_key.id)).one()
+    assert plaintext not in {stored.key_digest, stored.prefix}
+    assert plaintext.split("_")[2] not in stored.key_digest
+    assert auth_service.authenticate_api_key(session=session, presented=plaintext).name == "desk-1"
+
+
+def test_a_revoked_key_is_refused(client, session, make_api_key):
+    key = make_api_key(Role.advocate)
+    stored = session.exec(select(ApiKey).where(ApiKey.prefix == key.split("_")[1])).one()
+    stored.revoked_at = datetime.now(UTC)
+    session.commit()
+    assert client.get("/api/v1/cases", headers={"Authorization": f"Bearer {key}"}).status_code == 401
+
+
+def test_the_key_also_works_as_an_x_api_key_header(client, make_api_key):
+    assert client.get("/api/v1/cases", headers={"X-API-Key": make_api_key()}).status_code == 200
+
+
+def test_partner_keys_must_name_their_agency_and_other_keys_must_not(session):
+    with pytest.raises(ValueError, match="agency"):
+        auth_service.create_api_key(session=session, name="p", role=Role.partner, actor=system_actor("t"))
+    with pytest.raises(ValueError, match="partner"):
+        auth_service.create_api_key(
+            session=session, name="a", role=Role.advocate, agency_id="cps-tx", actor=system_actor("t")
+        )
