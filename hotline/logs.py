@@ -118,8 +118,10 @@ def configure_logging(*, level: str = "INFO", json_lines: bool = True, stream: T
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
-    # httpx logs full URLs at INFO, which can carry tokens; keep it to warnings.
+    # httpx logs full URLs at INFO, which can carry tokens; keep it to warnings. uvicorn's access lines repeat
+    # our own request line (hotline.request) with client addresses added; keep them off.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
 
 
 def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:
