@@ -28,11 +28,13 @@ keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 tips_app = typer.Typer(help="Tips.", no_args_is_help=True)
 cases_app = typer.Typer(help="Cases.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+users_app = typer.Typer(help="People who sign in to the web UI.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(tips_app, name="tips")
 app.add_typer(cases_app, name="cases")
 app.add_typer(audit_app, name="audit")
+app.add_typer(users_app, name="users")
 
 err = Console(stderr=True)
 
@@ -285,6 +287,93 @@ def audit_verify() -> None:
     raise typer.Exit(1)
 
 
+def _read_password(password_stdin: bool) -> str:
+    """From stdin (one line) for scripts, or a hidden prompt asked twice: never from an argument, which
+    would land in shell history and the process list."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise _fail("no password on stdin", 2)
+        return password
+    if not sys.stdin.isatty():
+        raise _fail("stdin is not a terminal: pass --password-stdin and write the password to stdin", 2)
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Option(help="What they type to sign in, e.g. jdoe")],
+    role: Annotated[Role, typer.Option(help="advocate, supervisor or admin")],
+    name: Annotated[str | None, typer.Option(help="The name shown to others; default: the username")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin (one line), for scripts")
+    ] = False,
+) -> None:
+    """Create a user who signs in to the web UI. The password is prompted for (or read from stdin)."""
+    from hotline.database import session_scope
+    from hotline.users import service as user_service
+
+    password = _read_password(password_stdin)
+    try:
+        with session_scope(_session_factory()) as session:
+            user = user_service.create_user(
+                session=session,
+                username=username,
+                display_name=name,
+                role=role,
+                password=password,
+                actor=system_actor("cli"),
+            )
+    except user_service.UserError as exc:
+        raise _fail(str(exc), 2) from exc
+    typer.echo(str(user.id))
+    err.print(f"user {user.username} ({user.role}) created")
+
+
+@users_app.command("set-password")
+def users_set_password(
+    username: Annotated[str, typer.Argument(help="The user's username")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin (one line), for scripts")
+    ] = False,
+) -> None:
+    """Set a new password (also unlocks the account and ends its sessions)."""
+    from hotline.database import session_scope
+    from hotline.users import service as user_service
+
+    password = _read_password(password_stdin)
+    try:
+        with session_scope(_session_factory()) as session:
+            user = user_service.find_user(session=session, username=username)
+            if user is None:
+                raise user_service.UserError(f"no user {username!r}")
+            user_service.set_password(
+                session=session, user=user, password=password, actor=system_actor("cli")
+            )
+    except user_service.UserError as exc:
+        raise _fail(str(exc), 2) from exc
+    err.print(f"password of {username} set")
+
+
+@users_app.command("unlock")
+def users_unlock(
+    username: Annotated[str, typer.Argument(help="The user's username")],
+    reason: Annotated[str, typer.Option(help="Why (kept in the audit log)")],
+) -> None:
+    """Unlock an account locked after failed sign-ins."""
+    from hotline.database import session_scope
+    from hotline.users import service as user_service
+
+    if len(reason.strip()) < 10:
+        raise _fail("give a reason of at least 10 characters", 2)
+    with session_scope(_session_factory()) as session:
+        user = user_service.find_user(session=session, username=username)
+        if user is None:
+            raise _fail(f"no user {username!r}", 2)
+        user_service.unlock_user(session=session, user=user, actor=system_actor("cli"), reason=reason.strip())
+    err.print(f"{username} unlocked")
+
+
 @app.command()
 def demo() -> None:
     """Load demo data (realistic, fictional tips) and print ready-to-use keys."""
@@ -295,3 +384,9 @@ def demo() -> None:
     err.print(f"demo: {summary.tips_stored} tips stored, {summary.tips_existing} already present")
     typer.echo(f"ADVOCATE_KEY={summary.advocate_key}")
     typer.echo(f"SUPERVISOR_KEY={summary.supervisor_key}")
+    # Web sign-in: fresh passwords on every run (the previous ones stop working).
+    typer.echo(f"ADVOCATE_USERNAME={summary.advocate_login[0]}")
+    typer.echo(f"ADVOCATE_PASSWORD={summary.advocate_login[1]}")
+    typer.echo(f"SUPERVISOR_USERNAME={summary.supervisor_login[0]}")
+    typer.echo(f"SUPERVISOR_PASSWORD={summary.supervisor_login[1]}")
+    err.print(f"sign in at {get_settings().public_base_url}/signin with the usernames and passwords above")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,6 +50,15 @@ class Settings(BaseSettings):
         SecretStr("development-only-secret-key"), validation_alias=_env("SECRET_KEY")
     )
 
+    # Web sign-in: consecutive failures that lock an account, and for how long.
+    signin_max_failures: int = Field(5, ge=1, validation_alias=_env("SIGNIN_MAX_FAILURES"))
+    signin_lockout_minutes: int = Field(15, ge=1, validation_alias=_env("SIGNIN_LOCKOUT_MINUTES"))
+    # A web session ends after this long without a request, and in any case after a shift's length.
+    session_idle_minutes: int = Field(120, ge=1, validation_alias=_env("SESSION_IDLE_MINUTES"))
+    session_max_hours: int = Field(12, ge=1, validation_alias=_env("SESSION_MAX_HOURS"))
+    # Days on report charts and times on pages are shown in this zone (an IANA name).
+    display_timezone: str = Field("UTC", validation_alias=_env("DISPLAY_TIMEZONE"))
+
     @field_validator("database_url")
     @classmethod
     def _normalise_postgres_driver(cls, value: str) -> str:
@@ -62,6 +72,15 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("display_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not an IANA time zone such as 'America/Chicago'") from exc
+        return value
 
     @field_validator("log_level")
     @classmethod
@@ -80,6 +99,11 @@ class Settings(BaseSettings):
                     "HOTLINE_SECRET_KEY must be set to a random value of 32+ characters in production"
                 )
         return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        # Behind HTTPS the browser must never send the session cookie over plain HTTP.
+        return self.public_base_url.startswith("https://")
 
     @property
     def is_sqlite(self) -> bool:

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import hotline.models  # noqa: F401  (every table, and the audit chain hook)
+from hotline.access import views as access_views
 from hotline.cases import views as case_views
 from hotline.config import Settings, get_settings
 from hotline.database import create_db_engine, make_session_factory
@@ -21,6 +22,7 @@ from hotline.logs import configure_logging
 from hotline.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from hotline.ops import views as ops_views
 from hotline.tips import views as tip_views
+from hotline.web import views as web_views
 
 log = structlog.get_logger(__name__)
 
@@ -60,6 +62,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(ops_views.router)
     app.include_router(tip_views.router)
     app.include_router(case_views.router)
+    app.include_router(access_views.router)
+    web_views.install(app)
     return app
 
 

@@ -17,7 +17,7 @@ from hotline.auth.models import Actor
 from hotline.cases.models import Case, CaseOut, CasePage, CaseSummary, CaseTip, JurisdictionOut
 from hotline.database import utcnow
 from hotline.tips import service as tip_service
-from hotline.tips.models import Tip
+from hotline.tips.models import Tip, TipPerson
 from hotline.triage.models import MINOR_STATUS_SEVERITY, URGENCY_SEVERITY
 
 MAX_PAGE_SIZE = 100
@@ -143,6 +143,9 @@ def list_cases(
     created_to: datetime | None = None,
     cursor: str | None = None,
     limit: int = 50,
+    minor_status: str | None = None,
+    urgency: str | None = None,
+    case_ids: list[uuid.UUID] | None = None,
 ) -> CasePage:
     """Newest first, keyset-paginated on (created_at, id) so pages stay stable while tips arrive."""
     limit = max(1, min(limit, MAX_PAGE_SIZE))
@@ -154,6 +157,12 @@ def list_cases(
         query = query.where(Case.status == status)
     if state:
         query = query.where(Case.state == state)
+    if minor_status:
+        query = query.where(Case.minor_status == minor_status)
+    if urgency:
+        query = query.where(Case.urgency == urgency)
+    if case_ids is not None:
+        query = query.where(col(Case.id).in_(case_ids))
     if created_from:
         query = query.where(col(Case.created_at) >= created_from)
     if created_to:
@@ -220,3 +229,59 @@ def routing_targets_of(tips: list[Tip]) -> list[str]:
             if target["agency_id"] not in targets:
                 targets.append(target["agency_id"])
     return targets
+
+
+MAX_SEARCH_MATCHES = 500
+
+
+def search_case_ids(*, session: Session, text: str) -> list[uuid.UUID]:
+    """Cases a person at the desk may mean by `text`: an id (or its first characters), a tip's reference,
+    a name of someone on a tip (any part, any case), or a phone number (by its digits)."""
+    text = text.strip()
+    if not text:
+        return []
+    matches: list[uuid.UUID] = []
+    hex_text = text.lower().replace("-", "")
+    if 6 <= len(hex_text) <= 32 and all(ch in "0123456789abcdef" for ch in hex_text):
+        matches.extend(
+            session.exec(
+                select(Case.id).where(_id_text(session).like(_id_prefix(session, hex_text) + "%")).limit(20)
+            ).all()
+        )
+    like = f"%{text.lower()}%"
+    tip_ids = select(Tip.id).where(func.lower(Tip.external_id) == text.lower())
+    person_tips = select(TipPerson.tip_id).where(
+        sa.or_(func.lower(TipPerson.name).like(like), func.lower(TipPerson.aliases).like(like))
+    )
+    digits = "".join(ch for ch in text if ch.isdigit())
+    phone_tips = None
+    if len(digits) >= 7:
+        # Stored phones keep the caller's formatting; compare on the last seven digits, which survive it.
+        phone_like = "%" + "%".join(digits[-7:]) + "%"
+        phone_tips = select(TipPerson.tip_id).where(col(TipPerson.phone).like(phone_like))
+    conditions = [col(CaseTip.tip_id).in_(tip_ids), col(CaseTip.tip_id).in_(person_tips)]
+    if phone_tips is not None:
+        conditions.append(col(CaseTip.tip_id).in_(phone_tips))
+        conditions.append(
+            col(CaseTip.tip_id).in_(select(Tip.id).where(col(Tip.reporter_phone).like(phone_like)))
+        )
+    for case_id in session.exec(select(CaseTip.case_id).where(sa.or_(*conditions)).distinct()).all():
+        if case_id not in matches:
+            matches.append(case_id)
+    return matches[:MAX_SEARCH_MATCHES]
+
+
+def _id_text(session: Session) -> sa.ColumnElement[str]:
+    # SQLite keeps a UUID as 32 hex digits; PostgreSQL's uuid casts to the dashed form.
+    return sa.cast(col(Case.id), sa.String)
+
+
+def _id_prefix(session: Session, hex_text: str) -> str:
+    if session.get_bind().dialect.name != "postgresql":
+        return hex_text
+    dashed = ""
+    for position, char in enumerate(hex_text):
+        if position in {8, 12, 16, 20}:
+            dashed += "-"
+        dashed += char
+    return dashed

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, status
 
 from hotline import geo
+from hotline.access import service as access_service
 from hotline.cases import service as case_service
 from hotline.cases.models import CaseOut, CasePage, CaseStatus
 from hotline.deps import AdvocateActor, SessionDep
@@ -69,4 +70,7 @@ def read_case(case_id: uuid.UUID, session: SessionDep, actor: AdvocateActor) -> 
     case = case_service.get_case_out(session=session, case_id=case_id)
     if case is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no case with this id")
+    # Recorded and committed before the data leaves: a read that cannot be logged is not served.
+    access_service.record_case_read(session=session, actor=actor, case_id=case.id, via="api")
+    session.commit()
     return case

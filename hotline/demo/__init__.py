@@ -1,10 +1,11 @@
-"""Demo data: realistic but entirely fictional tips, and keys to try the service with.
+"""Demo data: realistic but entirely fictional tips, and keys and web sign-ins to try the service with.
 
 Names, phone numbers (555-01xx, reserved for fiction) and addresses are invented.
 """
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from importlib import resources
 
@@ -12,9 +13,10 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from hotline.auth import service as auth_service
-from hotline.auth.models import Role, system_actor
+from hotline.auth.models import Actor, Role, system_actor
 from hotline.tips import flows as tip_flows
 from hotline.tips.schemas import TipIn
+from hotline.users import service as user_service
 
 
 @dataclass
@@ -23,6 +25,34 @@ class DemoSummary:
     tips_existing: int
     advocate_key: str
     supervisor_key: str
+    # Web sign-in: username -> password, for an advocate and a supervisor.
+    advocate_login: tuple[str, str] = ("", "")
+    supervisor_login: tuple[str, str] = ("", "")
+
+
+DEMO_USERS = {
+    Role.advocate: ("demo-advocate", "Demo Advocate"),
+    Role.supervisor: ("demo-supervisor", "Demo Supervisor"),
+}
+
+
+def _demo_login(session: Session, role: Role, actor: Actor) -> tuple[str, str]:
+    """The demo user for a role with a fresh password (printed once); created on the first run."""
+    username, display_name = DEMO_USERS[role]
+    password = secrets.token_urlsafe(12)
+    user = user_service.find_user(session=session, username=username)
+    if user is None:
+        user_service.create_user(
+            session=session,
+            username=username,
+            display_name=display_name,
+            role=role,
+            password=password,
+            actor=actor,
+        )
+    else:
+        user_service.set_password(session=session, user=user, password=password, actor=actor)
+    return username, password
 
 
 def demo_tips() -> list[TipIn]:
@@ -45,5 +75,7 @@ def load(*, session_factory: sessionmaker[Session]) -> DemoSummary:
         _, supervisor_key = auth_service.create_api_key(
             session=session, name="demo-supervisor", role=Role.supervisor, actor=actor
         )
+        advocate_login = _demo_login(session, Role.advocate, actor)
+        supervisor_login = _demo_login(session, Role.supervisor, actor)
         session.commit()
-    return DemoSummary(stored, existing, advocate_key, supervisor_key)
+    return DemoSummary(stored, existing, advocate_key, supervisor_key, advocate_login, supervisor_login)

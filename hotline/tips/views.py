@@ -6,6 +6,7 @@ import uuid
 
 from fastapi import APIRouter, HTTPException, Response, status
 
+from hotline.access import service as access_service
 from hotline.cases import service as case_service
 from hotline.deps import AdvocateActor, SessionDep
 from hotline.tips import flows as tip_flows
@@ -36,4 +37,8 @@ def read_tip(tip_id: uuid.UUID, session: SessionDep, actor: AdvocateActor) -> Ti
     tip = tip_service.get_tip(session=session, tip_id=tip_id)
     if tip is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no tip with this id")
-    return tip_service.to_tip_out(tip, case_id=case_service.case_id_for_tip(session=session, tip_id=tip.id))
+    case_id = case_service.case_id_for_tip(session=session, tip_id=tip.id)
+    # Recorded and committed before the data leaves: a read that cannot be logged is not served.
+    access_service.record_tip_read(session=session, actor=actor, tip_id=tip.id, case_id=case_id, via="api")
+    session.commit()
+    return tip_service.to_tip_out(tip, case_id=case_id)

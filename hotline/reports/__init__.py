@@ -1,0 +1,1 @@
+"""Reports: figures over a period for supervisors, and their CSV export (audited)."""

@@ -1,0 +1,217 @@
+"""Figures for supervisors over a period: tips per day by channel, share with minors, time to triage.
+
+Days are calendar days in the display time zone (HOTLINE_DISPLAY_TIMEZONE), not UTC, so a night shift's
+tips land on the day the hotline lived them. No figure or export carries victims' data.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from hotline.audit import service as audit_service
+from hotline.auth.models import Actor
+from hotline.cases.models import CaseTip
+from hotline.tips.models import CHANNELS, Tip
+from hotline.triage.models import MINOR_STATUS_SEVERITY
+
+MAX_PERIOD_DAYS = 366
+MINOR_STATUSES = tuple(sorted(MINOR_STATUS_SEVERITY, key=MINOR_STATUS_SEVERITY.__getitem__, reverse=True))
+
+
+class PeriodError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole days, first and last included, in a time zone."""
+
+    first: date
+    last: date
+    zone: str
+
+    def __post_init__(self) -> None:
+        if self.last < self.first:
+            raise PeriodError("the period ends before it starts")
+        if (self.last - self.first).days + 1 > MAX_PERIOD_DAYS:
+            raise PeriodError(f"a period is at most {MAX_PERIOD_DAYS} days")
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first, time.min, tzinfo=ZoneInfo(self.zone)).astimezone(UTC)
+
+    @property
+    def end(self) -> datetime:
+        return datetime.combine(
+            self.last + timedelta(days=1), time.min, tzinfo=ZoneInfo(self.zone)
+        ).astimezone(UTC)
+
+    @property
+    def days(self) -> list[date]:
+        return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
+
+    def day_of(self, moment: datetime) -> date:
+        return moment.astimezone(ZoneInfo(self.zone)).date()
+
+
+def last_days(count: int, *, zone: str, today: date | None = None) -> Period:
+    today = today or datetime.now(ZoneInfo(zone)).date()
+    return Period(today - timedelta(days=count - 1), today, zone)
+
+
+def percentile(values: list[float], fraction: float) -> float | None:
+    """Nearest-rank percentile: a value that actually occurred, stable for small samples."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return ordered[rank - 1]
+
+
+@dataclass
+class TipFigures:
+    period: Period
+    total: int = 0
+    by_day_channel: dict[str, list[int]] = field(default_factory=dict)
+    by_minor_status: dict[str, int] = field(default_factory=dict)
+    triage_seconds: list[float] = field(default_factory=list)
+    triage_p50_by_day: list[float | None] = field(default_factory=list)
+    triage_p90_by_day: list[float | None] = field(default_factory=list)
+    untriaged: int = 0
+
+    @property
+    def with_minor(self) -> int:
+        return self.by_minor_status.get("confirmed", 0) + self.by_minor_status.get("likely", 0)
+
+    @property
+    def minor_share(self) -> float | None:
+        return self.with_minor / self.total if self.total else None
+
+    @property
+    def triage_p50(self) -> float | None:
+        return percentile(self.triage_seconds, 0.5)
+
+    @property
+    def triage_p90(self) -> float | None:
+        return percentile(self.triage_seconds, 0.9)
+
+
+def tip_figures(*, session: Session, period: Period) -> TipFigures:
+    rows = session.exec(
+        select(Tip.received_at, Tip.channel, Tip.minor_status, Tip.created_at, Tip.triaged_at).where(
+            col(Tip.received_at) >= period.start, col(Tip.received_at) < period.end
+        )
+    ).all()
+    days = period.days
+    index_of = {day: n for n, day in enumerate(days)}
+    counts: dict[str, list[int]] = {}
+    minor: Counter[str] = Counter()
+    seconds_by_day: dict[int, list[float]] = defaultdict(list)
+    figures = TipFigures(period=period, total=len(rows))
+    for received_at, channel, minor_status, created_at, triaged_at in rows:
+        day = index_of.get(period.day_of(received_at))
+        if day is None:
+            continue
+        counts.setdefault(channel, [0] * len(days))[day] += 1
+        minor[minor_status or "untriaged"] += 1
+        if triaged_at is None:
+            figures.untriaged += 1
+            continue
+        # From the moment the tip was stored (intake) to its triage result; received_at can be hours
+        # earlier for tips entered after a call or imported, which measures data entry, not the service.
+        elapsed = max((triaged_at - created_at).total_seconds(), 0.0)
+        figures.triage_seconds.append(elapsed)
+        seconds_by_day[day].append(elapsed)
+    figures.by_day_channel = {channel: counts[channel] for channel in CHANNELS if channel in counts}
+    figures.by_minor_status = {
+        status: minor[status] for status in (*MINOR_STATUSES, "untriaged") if minor[status]
+    }
+    figures.triage_p50_by_day = [percentile(seconds_by_day[n], 0.5) for n in range(len(days))]
+    figures.triage_p90_by_day = [percentile(seconds_by_day[n], 0.9) for n in range(len(days))]
+    return figures
+
+
+@dataclass(frozen=True)
+class PendingReport:
+    """A figure the reports page will show once the feature it counts exists."""
+
+    title: str
+    waits_for: str
+
+
+# Hooks: when routing decisions, overrides and partner acknowledgements are stored, each of these becomes a
+# function here returning its figures and a chart on the reports page (see hotline/web/templates/reports).
+PENDING_REPORTS = (
+    PendingReport("Decisions by state and target", "routing decisions (issue 6)"),
+    PendingReport("Overrides by rule", "routing overrides (issue 6)"),
+    PendingReport("Time from intake to routing (p50 / p90)", "routing decisions (issue 6)"),
+    PendingReport(
+        "Time to partner acknowledgement (p50 / p90)", "partner webhooks and acknowledgements (issue 7)"
+    ),
+)
+
+EXPORT_COLUMNS = (
+    "tip_id", "external_id", "channel", "received_at", "triaged_at", "state", "minor_status", "urgency",
+    "trafficking_type", "case_id", "case_action", "routing_decision_id", "routing_targets",
+)  # fmt: skip
+
+
+def export_tips(*, session: Session, period: Period, batch_size: int = 500) -> Iterator[dict[str, Any]]:
+    """One row per tip received in the period, oldest first: outcomes only, never names or narratives."""
+    last: tuple[datetime, uuid.UUID] | None = None
+    while True:
+        query = (
+            select(Tip, CaseTip.case_id, CaseTip.action)
+            .join(CaseTip, col(CaseTip.tip_id) == col(Tip.id), isouter=True)
+            .where(col(Tip.received_at) >= period.start, col(Tip.received_at) < period.end)
+            .order_by(col(Tip.received_at), col(Tip.id))
+            .limit(batch_size)
+        )
+        if last is not None:
+            query = query.where(
+                (col(Tip.received_at) > last[0])
+                | ((col(Tip.received_at) == last[0]) & (col(Tip.id) > last[1]))
+            )
+        rows = session.exec(query).all()
+        if not rows:
+            return
+        for tip, case_id, case_action in rows:
+            routing = (tip.triage or {}).get("routing") or {}
+            yield {
+                "tip_id": str(tip.id),
+                "external_id": tip.external_id or "",
+                "channel": tip.channel,
+                "received_at": tip.received_at.isoformat(),
+                "triaged_at": tip.triaged_at.isoformat() if tip.triaged_at else "",
+                "state": tip.location_state or "",
+                "minor_status": tip.minor_status or "",
+                "urgency": tip.urgency or "",
+                "trafficking_type": tip.trafficking_type,
+                "case_id": str(case_id) if case_id else "",
+                "case_action": case_action or "",
+                "routing_decision_id": routing.get("decision_id") or "",
+                "routing_targets": ";".join(
+                    str(target.get("agency_id")) for target in routing.get("targets") or []
+                ),
+            }
+        last = (rows[-1][0].received_at, rows[-1][0].id)
+
+
+def record_export(*, session: Session, actor: Actor, period: Period, rows: int, what: str = "tips") -> None:
+    audit_service.record(
+        session,
+        actor=actor,
+        action="report.exported",
+        subject_type="export",
+        subject_id=what,
+        detail={"first_day": period.first.isoformat(), "last_day": period.last.isoformat(), "rows": rows},
+    )

@@ -1,0 +1,177 @@
+"""What every page shares: templates, the layout's navigation, list filters, paging, and safe responses."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, ValidationError
+
+from hotline.auth.models import Role
+from hotline.config import Settings
+from hotline.web import display, i18n
+from hotline.web.security import CSRF_FIELD, PageError, WebUser
+
+WEB_DIR = Path(__file__).parent
+TEMPLATES_DIR = WEB_DIR / "templates"
+STATIC_DIR = WEB_DIR / "static"
+
+# Pages show victims' data: no caching anywhere, no framing, scripts and styles only from this site.
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    # Page addresses carry case ids: never hand them to another site.
+    "Referrer-Policy": "no-referrer",
+}
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    path: str
+    roles: frozenset[Role]
+
+
+ADVOCATES = frozenset({Role.advocate, Role.supervisor})
+SUPERVISORS = frozenset({Role.supervisor})
+ADMINS = frozenset({Role.admin})
+
+# The layout's navigation, in order. Pages still to come slot in here with the roles that may open them:
+#   ("Decisions", "/decisions", SUPERVISORS)    routing decisions, filters, override with reason (issue 6)
+#   ("Rules", "/rules", SUPERVISORS)            current version, history, simulate, publish (issue 6)
+#   ("Review queue", "/review", SUPERVISORS)    dedup review: confirm / reject / merge (issue 4)
+#   ("Deliveries", "/deliveries", SUPERVISORS)  dead letters, failing endpoints, replay (issue 7)
+NAVIGATION = (
+    NavItem("New tip", "/tips/new", ADVOCATES),
+    NavItem("Cases", "/cases", ADVOCATES),
+    NavItem("Audit log", "/audit", SUPERVISORS),
+    NavItem("Reports", "/reports", SUPERVISORS),
+    NavItem("Users", "/admin/users", ADMINS),
+)
+
+F = TypeVar("F", bound=BaseModel)
+
+HOME_BY_ROLE = {Role.advocate: "/tips/new", Role.supervisor: "/cases", Role.admin: "/admin/users"}
+
+
+def _static_versions() -> dict[str, str]:
+    # A digest in each asset's URL lets browsers cache it until it changes.
+    return {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        for path in STATIC_DIR.iterdir()
+        if path.is_file()
+    }
+
+
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+_STATIC_VERSIONS = _static_versions()
+
+
+def static_url(name: str) -> str:
+    return f"/static/{name}?v={_STATIC_VERSIONS.get(name, '0')}"
+
+
+def ui_language(request: Request) -> str:
+    chosen = request.query_params.get("lang") or request.cookies.get(i18n.LANGUAGE_COOKIE)
+    return chosen if chosen in i18n.LANGUAGES else "en"
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    web_user: WebUser | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    settings: Settings = request.app.state.settings
+    language = ui_language(request)
+    page_context = {
+        "web_user": web_user,
+        "navigation": [item for item in NAVIGATION if web_user and web_user.role in item.roles],
+        "current_path": request.url.path,
+        "lang": language,
+        "t": lambda text: i18n.translate(text, language),
+        "csrf_field": CSRF_FIELD,
+        "csrf_token": web_user.csrf_token if web_user else "",
+        "static_url": static_url,
+        "local_time": lambda value, seconds=False: display.local_time(
+            value, settings.display_timezone, seconds=seconds
+        ),
+        "duration": display.duration,
+        "timezone": settings.display_timezone,
+        **(context or {}),
+    }
+    response = templates.TemplateResponse(request, template, page_context, status_code=status_code)
+    secure_headers(response)
+    if request.query_params.get("lang") in i18n.LANGUAGES:
+        # A display preference, not a secret; remembered so every page follows it.
+        response.set_cookie(
+            i18n.LANGUAGE_COOKIE, language, max_age=365 * 86400, path="/", samesite="lax", httponly=True
+        )
+    return response
+
+
+def secure_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def redirect(url: str) -> RedirectResponse:
+    response = RedirectResponse(url, status_code=303)
+    secure_headers(response)
+    return response
+
+
+def parse_id(value: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise PageError(404, f"There is no {what} with this id.") from exc
+
+
+def read_filters(model: type[F], request: Request) -> tuple[F, dict[str, str]]:
+    """A list page's filters from the query string. A value that does not parse is dropped and reported,
+    so the page still shows (with that filter off) instead of failing."""
+    raw = {
+        name: value.strip()
+        for name, value in request.query_params.items()
+        if name in model.model_fields and value.strip()
+    }
+    errors: dict[str, str] = {}
+    for _ in range(len(raw) + 1):
+        try:
+            return model.model_validate(raw), errors
+        except ValidationError as exc:
+            bad = set()
+            for error in exc.errors(include_input=False):
+                name = str(error["loc"][0]) if error["loc"] else "filters"
+                errors.setdefault(name, str(error["msg"]).removeprefix("Value error, "))
+                bad.add(name)
+            raw = {} if not bad & raw.keys() else {k: v for k, v in raw.items() if k not in bad}
+    return model.model_validate({}), errors
+
+
+def page_url(request: Request, **changes: str | None) -> str:
+    """This page's URL with some query parameters changed (None removes one): for pagers and sort links."""
+    params = dict(request.query_params)
+    params.pop("lang", None)
+    for name, value in changes.items():
+        if value is None:
+            params.pop(name, None)
+        else:
+            params[name] = value
+    return request.url.path + (f"?{urlencode(params)}" if params else "")
