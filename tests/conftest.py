@@ -13,6 +13,7 @@ Isolation per test, two ways:
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import uuid
@@ -35,6 +36,9 @@ from hotline.database import create_db_engine, make_session_factory
 from hotline.deps import get_session
 from hotline.main import create_app
 from hotline.migrate import upgrade
+from hotline.users import service as user_service
+from hotline.users.models import User
+from hotline.web import security as web_security
 
 BACKEND = os.environ.get("HOTLINE_TEST_DATABASE", "sqlite")
 PG_ADMIN_URL = os.environ.get(
@@ -238,3 +242,53 @@ def client_for():  # type: ignore[no-untyped-def]
         return TestClient(create_app(db.settings, engine=db.engine))
 
     return make
+
+
+# Web UI: people who sign in
+
+
+TEST_PASSWORD = "correct horse battery staple"
+
+
+@functools.cache
+def _test_password_hash() -> str:
+    # argon2 is slow on purpose: hash the shared test password once per run, not once per user.
+    return user_service.hash_password(TEST_PASSWORD)
+
+
+@pytest.fixture
+def make_user(session: Session) -> Callable[..., User]:
+    def make(role: Role | str = Role.advocate, *, username: str | None = None) -> User:
+        role = Role(role)
+        user = User(
+            username=username or f"{role.value}-{uuid.uuid4().hex[:8]}",
+            display_name=f"Test {role.value.title()}",
+            role=role.value,
+            password_hash=_test_password_hash(),
+            created_by="system:tests",
+        )
+        session.add(user)
+        session.commit()
+        return user
+
+    return make
+
+
+@dataclass
+class WebLogin:
+    user: User
+    csrf_token: str
+
+
+@pytest.fixture
+def sign_in(client, session: Session, settings: Settings, make_user) -> Callable[..., WebLogin]:  # type: ignore[no-untyped-def]
+    """Sign the test client in as a new user of the role: `login = sign_in("supervisor")`."""
+
+    def sign(role: Role | str = Role.advocate) -> WebLogin:
+        user = make_user(role)
+        user_session, token = user_service.start_session(session=session, user=user, settings=settings)
+        session.commit()
+        client.cookies.set(web_security.SESSION_COOKIE, token)
+        return WebLogin(user, web_security.session_csrf_token(settings, user_session))
+
+    return sign

@@ -20,6 +20,7 @@ ACCESS_MATRIX: dict[tuple[str, str], set[Role]] = {
     ("GET", "/api/v1/tips/{tip_id}"): ADVOCATES,
     ("GET", "/api/v1/cases"): ADVOCATES,
     ("GET", "/api/v1/cases/{case_id}"): ADVOCATES,
+    ("GET", "/api/v1/cases/{case_id}/access"): {Role.supervisor},
 }
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz")}
 SAMPLE_BODIES = {("POST", "/api/v1/tips"): {"narrative": "walking the routes"}}
