@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 
 import pytest
 import sqlalchemy as sa
@@ -88,3 +89,57 @@ def test_verify_names_the_first_event_whose_contents_were_changed(client, auth, 
     assert not report.ok
     assert report.first_broken_id == target.id
     assert report.checked == 4
+
+
+def _tamper_delete(session, event_id: int) -> None:
+    if BACKEND == "postgresql":
+        session.execute(sa.text("ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only"))
+        session.execute(sa.text(f"DELETE FROM audit_event WHERE id = {event_id}"))
+        session.execute(sa.text("ALTER TABLE audit_event ENABLE TRIGGER audit_event_append_only"))
+    else:
+        session.execute(sa.text("DROP TRIGGER audit_event_no_delete"))
+        session.execute(sa.text(f"DELETE FROM audit_event WHERE id = {event_id}"))
+
+
+def test_verify_names_the_event_after_one_that_was_removed(client, auth, session):
+    for _ in range(2):
+        client.post("/api/v1/tips", json=tip_payload(), headers=auth())
+    events = _events(session)
+    removed, following = events[3], events[4]
+    _tamper_delete(session, removed.id)
+    session.expire_all()
+    report = audit_service.verify_chain(session)
+    assert (report.ok, report.first_broken_id) == (False, following.id)
+    assert "prev_hash" in report.problem
+
+
+def test_verify_catches_a_rewritten_detail_even_when_its_hash_is_not_recomputed(client, auth, session):
+    client.post("/api/v1/tips", json=tip_payload(), headers=auth())
+    triaged = next(event for event in _events(session) if event.action == "tip.triaged")
+    # Someone rewrites what triage found (a minor made an adult), keeping the stored hash as it was.
+    forged = json.dumps({**triaged.detail, "minor_status": "adult"})
+    _tamper(session, f"UPDATE audit_event SET detail = '{forged}' WHERE id = {triaged.id}")
+    session.expire_all()
+    report = audit_service.verify_chain(session)
+    assert (report.ok, report.first_broken_id) == (False, triaged.id)
+
+
+def test_sign_ins_users_and_exports_join_the_chain(client, session, make_user):
+    import re
+
+    from tests.conftest import TEST_PASSWORD
+
+    user = make_user("supervisor")
+    page = client.get("/signin")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    client.post(
+        "/signin", data={"username": user.username, "password": "wrong one here", "csrf_token": token}
+    )
+    page = client.get("/signin")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    client.post("/signin", data={"username": user.username, "password": TEST_PASSWORD, "csrf_token": token})
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/reports").text).group(1)
+    client.post("/reports/export", data={"csrf_token": csrf, "first": "2026-11-01", "last": "2026-11-02"})
+    actions = [event.action for event in _events(session)]
+    assert actions[-3:] == ["user.sign_in_failed", "user.signed_in", "report.exported"]
+    assert audit_service.verify_chain(session).ok

@@ -1,6 +1,6 @@
-"""The web UI in a real browser: Debian's chromium driven by Playwright, against the app served by uvicorn on
-127.0.0.1 with a committed database. Every page visited is screenshotted (test-output/screenshots/) and checked
-for accessibility basics with axe-core (vendored in tests/vendor; nothing is fetched).
+"""The web UI in a real browser: Debian's chromium driven by Playwright, against the app served by uvicorn
+on 127.0.0.1 with a committed database. Every page visited is screenshotted (test-output/screenshots/) and
+checked for accessibility basics with axe-core (vendored in tests/vendor; nothing is fetched).
 """
 
 from __future__ import annotations
@@ -147,8 +147,14 @@ def new_page(browser, live_app):  # type: ignore[no-untyped-def]
         page = context.new_page()
         page.on(
             "console",
-            lambda message: problems.append(message.text) if message.type == "error" and "403" not in message.text
-            and "401" not in message.text and "423" not in message.text else None,
+            lambda message: (
+                problems.append(message.text)
+                if message.type == "error"
+                and "403" not in message.text
+                and "401" not in message.text
+                and "423" not in message.text
+                else None
+            ),
         )
         page.on("pageerror", lambda error: problems.append(str(error)))
         return page
@@ -251,7 +257,7 @@ def test_an_advocate_enters_a_tip_about_a_15_year_old_and_sees_the_minor_confirm
     assert "Youngest known age: 15" in minor
     assert "New case" in page.inner_text("#triage-case")
     assert "high" in page.inner_text("#triage-urgency")
-    # Routing (issue 6) is not there yet: the page says so. Once it lands, this becomes "cps-tx" with its reason.
+    # Routing (issue 6) is not there yet and the page says so. Once it lands: "cps-tx" with its reason.
     assert "Not routed yet." in page.inner_text("#triage-routing")
     check_page(page, "tip-result")
 

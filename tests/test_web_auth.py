@@ -115,7 +115,9 @@ def test_each_page_sends_strangers_to_sign_in_and_refuses_other_roles(client, si
         client.cookies.clear()
         login = sign_in(role)
         form = {**SAMPLE_FORMS.get((method, path), {}), "csrf_token": login.csrf_token}
-        response = client.request(method, url, data=form if method == "POST" else None, follow_redirects=False)
+        response = client.request(
+            method, url, data=form if method == "POST" else None, follow_redirects=False
+        )
         if role in WEB_ACCESS_MATRIX[(method, path)]:
             assert response.status_code not in {401, 403}, f"{role} refused on {method} {path}"
             location = response.headers.get("location", "")
@@ -164,7 +166,9 @@ def _post_signin(client: TestClient, username: str, password: str, next_path: st
 
 
 def _events(session, action: str) -> list[AuditEvent]:
-    return list(session.exec(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)).all())
+    return list(
+        session.exec(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)).all()
+    )
 
 
 def test_signing_in_sets_a_protected_cookie_and_is_audited(client, session, make_user):
@@ -186,7 +190,9 @@ def test_signing_in_sets_a_protected_cookie_and_is_audited(client, session, make
 
 
 def test_behind_https_the_cookie_is_secure_and_host_only(engine, session, make_user):
-    settings = make_settings(str(engine.url.render_as_string(hide_password=False)), public_base_url="https://hotline.example")
+    settings = make_settings(
+        str(engine.url.render_as_string(hide_password=False)), public_base_url="https://hotline.example"
+    )
     app = create_app(settings, engine=engine)
     from hotline.deps import get_session
 
@@ -200,7 +206,9 @@ def test_behind_https_the_cookie_is_secure_and_host_only(engine, session, make_u
         assert client.get("/tips/new").status_code == 200
 
 
-def test_a_wrong_password_or_unknown_user_gets_the_same_answer_and_both_are_audited(client, session, make_user):
+def test_a_wrong_password_or_unknown_user_gets_the_same_answer_and_both_are_audited(
+    client, session, make_user
+):
     user = make_user("advocate")
     wrong = _post_signin(client, user.username, "not the password at all")
     unknown = _post_signin(client, "nobody-here", "not the password at all")

@@ -62,7 +62,11 @@ def test_a_tip_entered_on_the_form_goes_through_the_pipeline_and_shows_its_triag
     assert tip.immediate_danger is False and tip.consent_to_report is None
     assert tip.created_by == f"user:{login.user.id}"
     created = session.exec(select(AuditEvent).where(AuditEvent.action == "tip.created")).one()
-    assert (created.actor_kind, created.actor_id, created.actor_role) == ("user", str(login.user.id), "advocate")
+    assert (created.actor_kind, created.actor_id, created.actor_role) == (
+        "user",
+        str(login.user.id),
+        "advocate",
+    )
 
     page = client.get(f"/tips/{tip_id}?submitted=1")
     assert page.status_code == 200
@@ -78,7 +82,11 @@ def test_a_tip_entered_on_the_form_goes_through_the_pipeline_and_shows_its_triag
 def test_partial_data_is_welcome_and_empty_person_rows_are_dropped(client, session, sign_in):
     login = sign_in("advocate")
     tip_id = _tip_id(
-        _post_tip(client, login, **{"narrative": "Caller hung up.", "persons[0].role": "victim", "persons[1].role": "other"})
+        _post_tip(
+            client,
+            login,
+            **{"narrative": "Caller hung up.", "persons[0].role": "victim", "persons[1].role": "other"},
+        )
     )
     tip = session.get(Tip, uuid.UUID(tip_id))
     assert tip.persons == [] and tip.location_state is None and tip.reporter_name is None
@@ -103,7 +111,10 @@ def test_bad_input_comes_back_with_each_error_next_to_its_field_and_nothing_stor
     assert 'id="location-state-error"' in text and "did you mean 'Texas'" in text.replace("&#39;", "'")
     assert 'id="persons-0-age-error"' in text
     # Rows come back renumbered in order (a removed row leaves a gap); the error sits on the suspect's row.
-    assert 'id="persons-1-email-error"' in text and 'name="persons[1].email" type="email" value="not-an-email"' in text
+    assert (
+        'id="persons-1-email-error"' in text
+        and 'name="persons[1].email" type="email" value="not-an-email"' in text
+    )
     assert "Some text the advocate typed" in text  # what was typed is kept
     assert session.exec(select(Tip)).all() == []
 
@@ -116,7 +127,9 @@ def test_a_tip_with_nothing_to_act_on_is_refused_with_a_message(client, sign_in)
 
 def test_add_person_works_without_javascript(client, sign_in):
     login = sign_in("advocate")
-    response = _post_tip(client, login, action="add_person", narrative="typed so far", **{"persons[0].name": "A"})
+    response = _post_tip(
+        client, login, action="add_person", narrative="typed so far", **{"persons[0].name": "A"}
+    )
     assert response.status_code == 200
     assert 'name="persons[1].role"' in response.text and "typed so far" in response.text
 
@@ -180,7 +193,9 @@ def test_the_tip_page_marks_narrative_evidence_and_shows_routing_with_reasons(cl
     triage["minor"] = {
         "status": "likely",
         "min_age": None,
-        "evidence": [{"source": "narrative", "span": [24, 33], "text": "9th grade", "reason": "school grade"}],
+        "evidence": [
+            {"source": "narrative", "span": [24, 33], "text": "9th grade", "reason": "school grade"}
+        ],
     }
     triage["case"] = {
         **triage["case"],
@@ -190,7 +205,9 @@ def test_the_tip_page_marks_narrative_evidence_and_shows_routing_with_reasons(cl
     triage["routing"] = {
         "decision_id": str(uuid.uuid4()),
         "ruleset_version": "2026-11-20.1",
-        "targets": [{"agency_id": "cps-tx", "rule_id": "minor-to-cps", "priority": "urgent", "sla_minutes": 60}],
+        "targets": [
+            {"agency_id": "cps-tx", "rule_id": "minor-to-cps", "priority": "urgent", "sla_minutes": 60}
+        ],
         "trace": [
             {"rule_id": "adult-consent", "matched": False, "why": "a minor is involved"},
             {"rule_id": "minor-to-cps", "matched": True, "why": "minor likely; state TX"},
@@ -242,7 +259,12 @@ def test_the_access_log_is_append_only(session, sign_in):
 
     session.add(
         AccessLogEntry(
-            actor_kind="user", actor_id="x", actor_name="x", subject_type="tip", subject_id=uuid.uuid4(), via="web"
+            actor_kind="user",
+            actor_id="x",
+            actor_name="x",
+            subject_type="tip",
+            subject_id=uuid.uuid4(),
+            via="web",
         )
     )
     session.commit()
@@ -258,7 +280,9 @@ def test_case_list_filters_and_searches_by_name_reference_and_id(client, session
     ohio = client.post(
         "/api/v1/tips",
         json=tip_payload(
-            location={"state": "OH"}, persons=[{"role": "victim", "name": "Dana Smith", "age": 30}], narrative="x"
+            location={"state": "OH"},
+            persons=[{"role": "victim", "name": "Dana Smith", "age": 30}],
+            narrative="x",
         ),
         headers=headers,
     ).json()

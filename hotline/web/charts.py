@@ -37,7 +37,7 @@ def _nice_max(value: float) -> float:
 
 
 def _fmt(value: float) -> str:
-    return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
+    return f"{value:.0f}" if value == int(value) else f"{value:.3g}"
 
 
 def _frame(
@@ -97,7 +97,8 @@ def stacked_bars(*, title: str, description: str, labels: Sequence[str], series:
     chart_id = f"chart{next(_ids)}"
     series = _colored(series)
     totals = [sum((item.values[i] or 0) for item in series) for i in range(len(labels))]
-    top_value = _nice_max(max(totals, default=0))
+    # Counts: a top of at least 4 keeps the quarter ticks on whole numbers.
+    top_value = max(_nice_max(max(totals, default=0)), 4)
     plot_h = HEIGHT - TOP - BOTTOM
     slot = (WIDTH - LEFT - RIGHT) / max(len(labels), 1)
     bar_w = max(slot * 0.7, 1)

@@ -501,18 +501,20 @@ def reports_page(request: Request, session: SessionDep, web_user: SupervisorUser
         ),
         parts=list(figures.by_minor_status.items()),
     )
+    slowest = max((value for value in figures.triage_p90_by_day if value is not None), default=0.0)
+    scale, unit = (1000, " ms") if slowest < 1 else (1, " s") if slowest < 120 else (1 / 60, " min")
     latency = charts.lines(
-        title="Time from intake to triage, per day (seconds)",
+        title=f"Time from intake to triage, per day ({unit.strip()})",
         description=(
             f"Over the period: p50 {display.duration(figures.triage_p50)}, "
             f"p90 {display.duration(figures.triage_p90)}."
         ),
         labels=labels,
         series=[
-            charts.Series("p50", figures.triage_p50_by_day),
-            charts.Series("p90", figures.triage_p90_by_day),
+            charts.Series("p50", [None if v is None else v * scale for v in figures.triage_p50_by_day]),
+            charts.Series("p90", [None if v is None else v * scale for v in figures.triage_p90_by_day]),
         ],
-        unit=" s",
+        unit=unit,
     )
     return render(
         request,
