@@ -287,6 +287,11 @@ def audit_verify() -> None:
     raise typer.Exit(1)
 
 
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password from stdin (one line), for scripts")
+]
+
+
 def _read_password(password_stdin: bool) -> str:
     """From stdin (one line) for scripts, or a hidden prompt asked twice: never from an argument, which
     would land in shell history and the process list."""
@@ -305,9 +310,7 @@ def users_create(
     username: Annotated[str, typer.Option(help="What they type to sign in, e.g. jdoe")],
     role: Annotated[Role, typer.Option(help="advocate, supervisor or admin")],
     name: Annotated[str | None, typer.Option(help="The name shown to others; default: the username")] = None,
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from stdin (one line), for scripts")
-    ] = False,
+    password_stdin: PasswordStdin = False,
 ) -> None:
     """Create a user who signs in to the web UI. The password is prompted for (or read from stdin)."""
     from hotline.database import session_scope
@@ -333,9 +336,7 @@ def users_create(
 @users_app.command("set-password")
 def users_set_password(
     username: Annotated[str, typer.Argument(help="The user's username")],
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from stdin (one line), for scripts")
-    ] = False,
+    password_stdin: PasswordStdin = False,
 ) -> None:
     """Set a new password (also unlocks the account and ends its sessions)."""
     from hotline.database import session_scope

@@ -11,6 +11,8 @@ import re
 import uuid
 from pathlib import Path
 
+import pytest
+import sqlalchemy as sa
 from sqlmodel import select
 
 from hotline.access.models import AccessLogEntry
@@ -253,10 +255,7 @@ def test_reading_tips_and_cases_is_recorded_in_the_access_log_by_web_and_api(cli
     assert login.user.username in page.text and "test-supervisor" in page.text
 
 
-def test_the_access_log_is_append_only(session, sign_in):
-    import pytest
-    import sqlalchemy as sa
-
+def test_the_access_log_is_append_only(session):
     session.add(
         AccessLogEntry(
             actor_kind="user",

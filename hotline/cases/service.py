@@ -245,7 +245,9 @@ def search_case_ids(*, session: Session, text: str) -> list[uuid.UUID]:
     if 6 <= len(hex_text) <= 32 and all(ch in "0123456789abcdef" for ch in hex_text):
         matches.extend(
             session.exec(
-                select(Case.id).where(_id_text(session).like(_id_prefix(session, hex_text) + "%")).limit(20)
+                select(Case.id)
+                .where(sa.cast(col(Case.id), sa.String).like(_id_prefix(session, hex_text) + "%"))
+                .limit(20)
             ).all()
         )
     like = f"%{text.lower()}%"
@@ -271,12 +273,8 @@ def search_case_ids(*, session: Session, text: str) -> list[uuid.UUID]:
     return matches[:MAX_SEARCH_MATCHES]
 
 
-def _id_text(session: Session) -> sa.ColumnElement[str]:
-    # SQLite keeps a UUID as 32 hex digits; PostgreSQL's uuid casts to the dashed form.
-    return sa.cast(col(Case.id), sa.String)
-
-
 def _id_prefix(session: Session, hex_text: str) -> str:
+    # SQLite keeps a UUID as 32 hex digits; PostgreSQL's uuid casts to text in the dashed form.
     if session.get_bind().dialect.name != "postgresql":
         return hex_text
     dashed = ""

@@ -171,10 +171,8 @@ def validate(form: TipForm) -> TipIn | None:
             name = _input_name(tuple(error["loc"]), person_rows)
             if not name:
                 form.form_errors.append(message)
-            elif name.endswith((".dob", ".age_min", ".age_max", ".age")) or name in _known_inputs(form):
-                form.errors.setdefault(name, message)
-            elif re.match(r"^persons\[\d+\]$", name):
-                # A person's own rule (ages that contradict each other): shown on the person's block.
+            elif name in _known_inputs(form) or re.match(r"^persons\[\d+\]$", name):
+                # A field's error sits by its input; a person's own rule (ages that disagree) on its block.
                 form.errors.setdefault(name, message)
             else:
                 form.form_errors.append(f"{name}: {message}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -12,7 +13,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, ValidationInfo, field_validator
 
 from hotline.auth.models import Role
 from hotline.config import Settings
@@ -163,6 +164,18 @@ def read_filters(model: type[F], request: Request) -> tuple[F, dict[str, str]]:
                 bad.add(name)
             raw = {} if not bad & raw.keys() else {k: v for k, v in raw.items() if k not in bad}
     return model.model_validate({}), errors
+
+
+def ends_after(start: str, end: str):  # type: ignore[no-untyped-def]
+    """A filter model's check that a date range does not end before it starts (the error names `end`)."""
+
+    def _check(cls, value: date | None, info: ValidationInfo) -> date | None:  # type: ignore[no-untyped-def]
+        first = info.data.get(start)
+        if value is not None and first is not None and value < first:
+            raise ValueError("the end date is before the start date")
+        return value
+
+    return field_validator(end)(classmethod(_check))  # type: ignore[arg-type]
 
 
 def page_url(request: Request, **changes: str | None) -> str:

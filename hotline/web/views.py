@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, field_validator
 from sqlmodel import col, select
 
 from hotline import geo
@@ -33,6 +33,7 @@ from hotline.web import charts, display, forms
 from hotline.web.pages import (
     HOME_BY_ROLE,
     STATIC_DIR,
+    ends_after,
     page_url,
     parse_id,
     read_filters,
@@ -259,13 +260,7 @@ class CaseFilters(BaseModel):
             raise ValueError(f"{value!r} is not a U.S. state")
         return code
 
-    @field_validator("created_to")
-    @classmethod
-    def _after_start(cls, value: date | None, info: ValidationInfo) -> date | None:
-        start = info.data.get("created_from")
-        if value is not None and start is not None and value < start:
-            raise ValueError("the end date is before the start date")
-        return value
+    _dates_in_order = ends_after("created_from", "created_to")
 
 
 def _day_bounds(first: date | None, last: date | None, zone: str):  # type: ignore[no-untyped-def]
@@ -365,13 +360,7 @@ class AuditFilters(BaseModel):
     occurred_to: date | None = None
     before: int | None = Field(None, ge=1)
 
-    @field_validator("occurred_to")
-    @classmethod
-    def _after_start(cls, value: date | None, info: ValidationInfo) -> date | None:
-        start = info.data.get("occurred_from")
-        if value is not None and start is not None and value < start:
-            raise ValueError("the end date is before the start date")
-        return value
+    _dates_in_order = ends_after("occurred_from", "occurred_to")
 
     @field_validator("case")
     @classmethod
@@ -458,13 +447,7 @@ class ReportFilters(BaseModel):
     first: date | None = None
     last: date | None = None
 
-    @field_validator("last")
-    @classmethod
-    def _after_first(cls, value: date | None, info: ValidationInfo) -> date | None:
-        first = info.data.get("first")
-        if value is not None and first is not None and value < first:
-            raise ValueError("the last day is before the first day")
-        return value
+    _dates_in_order = ends_after("first", "last")
 
 
 def _period(filters: ReportFilters, settings: Settings) -> report_service.Period:
