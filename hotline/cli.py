@@ -86,7 +86,10 @@ def worker(
     context = WorkerContext(settings=settings, session_factory=_session_factory())
     runner = Worker(context=context, jobs=default_jobs(settings), poll_seconds=settings.worker_poll_seconds)
     if once:
-        typer.echo(json.dumps(runner.run_once()))
+        handled = runner.run_once()
+        typer.echo(json.dumps(handled))
+        if None in handled.values():
+            raise _fail("a job failed (see the log)")
         return
     stop = threading.Event()
     stop_on_signals(stop)

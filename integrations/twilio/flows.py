@@ -20,6 +20,7 @@ from hotline.audit import service as audit_service
 from hotline.auth.models import Actor, system_actor
 from hotline.config import Settings
 from hotline.database import is_postgres, utcnow
+from hotline.ops import metrics
 from hotline.tips import flows as tip_flows
 from hotline.tips import service as tip_service
 from hotline.tips.models import Tip, TipAttachment
@@ -555,6 +556,10 @@ class SendReport:
     failed: int = 0
     suppressed: int = 0
 
+    def count(self, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+        metrics.SMS_REPLIES.labels(outcome=outcome).inc()
+
     @property
     def handled(self) -> int:
         return self.sent + self.retrying + self.failed + self.suppressed
@@ -602,7 +607,7 @@ def _send_reply(
         # STOP arrived after the reply was queued: nothing more goes to this number.
         _suppress(session, reply, "opted_out")
         session.commit()
-        report.suppressed += 1
+        report.count("suppressed")
         return
     to, from_, body = reply.counterpart, reply.hotline_number, reply.body or ""
     # No transaction (and on SQLite no write lock) is held while Twilio is called.
@@ -621,11 +626,11 @@ def _send_reply(
                 session=session, phone=reply.counterpart, opted_out=True, keyword="TWILIO"
             )
             _suppress(session, reply, "twilio_unsubscribed")
-            report.suppressed += 1
+            report.count("suppressed")
         elif exc.retryable and reply.attempts < settings.twilio_sms_max_attempts:
             delay = twilio_service.retry_delay(reply.attempts)
             reply.next_attempt_at = utcnow() + delay
-            report.retrying += 1
+            report.count("retrying")
             log.warning(
                 "sms_reply_retry",
                 message_id=str(reply.id),
@@ -635,7 +640,7 @@ def _send_reply(
             )
         else:
             reply.status = "failed"
-            report.failed += 1
+            report.count("failed")
             log.error("sms_reply_failed", message_id=str(reply.id), attempts=reply.attempts, error=exc.code)
             audit_service.record(
                 session,
@@ -659,7 +664,7 @@ def _send_reply(
         detail={"kind": reply.kind, "message_sid": message_sid, "attempts": reply.attempts},
     )
     session.commit()
-    report.sent += 1
+    report.count("sent")
 
 
 def reply_status_changed(

@@ -20,6 +20,7 @@ from hotline.audit import service as audit_service
 from hotline.auth.models import Actor
 from hotline.config import Settings
 from hotline.deps import SessionDep, SettingsDep
+from hotline.ops import metrics
 
 log = structlog.get_logger(__name__)
 
@@ -85,6 +86,7 @@ def verified_webhook(
         return TwilioWebhook(url=url, form=form)
     # Nothing from the request is stored but where it went and why it was refused.
     log.warning("twilio_signature_refused", path=request.url.path, reason=problem)
+    metrics.TWILIO_WEBHOOKS_REFUSED.labels(reason=problem).inc()
     audit_service.record(
         session,
         actor=UNVERIFIED,

@@ -124,31 +124,30 @@ def advocate_dial_finished(
     )
 
 
-@router.post("/voice/recorded", response_class=Response, responses=TWIML, summary="Voicemail recorded")
-def voicemail_recorded(request: Request, webhook: TwilioWebhookDep, session: SessionDep) -> Response:
-    language = _language(request)
+def _store_recording(request: Request, webhook: TwilioWebhook, session: Session) -> bool:
+    """The Record action and the recording status callback report the same recording; either stores it."""
     tip = twilio_flows.voicemail_recorded(
         session=session,
         ref=_call_ref(webhook),
-        language=language,
+        language=_language(request),
         recording_sid=webhook.get("RecordingSid"),
         recording_url=webhook.get("RecordingUrl"),
         duration_seconds=webhook.get_int("RecordingDuration"),
     )
-    return _twiml(twiml.goodbye(language=language, recorded=tip is not None))
+    return tip is not None
+
+
+@router.post("/voice/recorded", response_class=Response, responses=TWIML, summary="Voicemail recorded")
+def voicemail_recorded(request: Request, webhook: TwilioWebhookDep, session: SessionDep) -> Response:
+    recorded = _store_recording(request, webhook, session)
+    return _twiml(twiml.goodbye(language=_language(request), recorded=recorded))
 
 
 @router.post("/voice/recording", status_code=status.HTTP_204_NO_CONTENT, summary="Recording status callback")
 def recording_status(request: Request, webhook: TwilioWebhookDep, session: SessionDep) -> Response:
+    # "absent" (nothing recorded) and "failed" leave nothing to keep.
     if webhook.get("RecordingStatus") in {None, "completed"}:
-        twilio_flows.voicemail_recorded(
-            session=session,
-            ref=_call_ref(webhook),
-            language=_language(request),
-            recording_sid=webhook.get("RecordingSid"),
-            recording_url=webhook.get("RecordingUrl"),
-            duration_seconds=webhook.get_int("RecordingDuration"),
-        )
+        _store_recording(request, webhook, session)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
