@@ -10,6 +10,7 @@ from sqlmodel import col, func, select
 from hotline.worker import WorkerContext
 from integrations.twilio import client as twilio_client
 from integrations.twilio import flows as twilio_flows
+from integrations.twilio import replies as twilio_replies
 from integrations.twilio.models import SmsMessage
 
 log = structlog.get_logger(__name__)
@@ -29,7 +30,7 @@ class ReplySender:
         if self._gateway is None:
             self._warn_if_waiting(context)
             return 0
-        report = twilio_flows.send_due_replies(
+        report = twilio_replies.send_due_replies(
             session_factory=context.session_factory, gateway=self._gateway, settings=context.settings
         )
         return report.handled

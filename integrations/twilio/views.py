@@ -18,6 +18,7 @@ from hotline.config import Settings
 from hotline.deps import SessionDep, SettingsDep
 from integrations.twilio import client as twilio_client
 from integrations.twilio import flows as twilio_flows
+from integrations.twilio import replies as twilio_replies
 from integrations.twilio import twiml
 from integrations.twilio.flows import CallRef, Media
 from integrations.twilio.models import LANGUAGES
@@ -188,7 +189,7 @@ def _send_after_response(
 ) -> None:
     # The fast path; the worker retries whatever this does not send.
     try:
-        twilio_flows.send_due_replies(
+        twilio_replies.send_due_replies(
             session_factory=session_factory, gateway=gateway, settings=settings, only=reply_ids
         )
     except Exception as exc:
@@ -238,7 +239,7 @@ def incoming_sms(
 
 @router.post("/sms/status", status_code=status.HTTP_204_NO_CONTENT, summary="Reply delivery status callback")
 def sms_status(webhook: TwilioWebhookDep, session: SessionDep) -> Response:
-    twilio_flows.reply_status_changed(
+    twilio_replies.reply_status_changed(
         session=session,
         message_sid=_required(webhook, "MessageSid"),
         message_status=webhook.get("MessageStatus"),
