@@ -75,6 +75,29 @@ def serve(
     )
 
 
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Run every job once, then exit (tests, cron)")] = False,
+) -> None:
+    """Run the background jobs: SMS replies, voicemails without transcript, triage recovery."""
+    import threading
+
+    from hotline.worker import Worker, WorkerContext, default_jobs, stop_on_signals
+
+    settings = get_settings()
+    context = WorkerContext(settings=settings, session_factory=_session_factory())
+    runner = Worker(context=context, jobs=default_jobs(settings), poll_seconds=settings.worker_poll_seconds)
+    if once:
+        handled = runner.run_once()
+        typer.echo(json.dumps(handled))
+        if None in handled.values():
+            raise _fail("a job failed (see the log)")
+        return
+    stop = threading.Event()
+    stop_on_signals(stop)
+    runner.run_forever(stop)
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
     """Apply migrations up to REVISION (default: the newest)."""

@@ -6,6 +6,7 @@ DESIGN.md because deployments and Twilio's docs use them; the others carry a HOT
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -16,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SQLITE_FILE = "hotline.db"
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev", "development"}
+_DIAL_TARGET = re.compile(r"^(?:\+[1-9]\d{6,14}|sip:\S+@\S+|client:[\w.@-]+)$")
 
 
 def _env(name: str) -> AliasChoices:
@@ -44,6 +46,43 @@ class Settings(BaseSettings):
 
     twilio_account_sid: str = Field("", validation_alias=AliasChoices("TWILIO_ACCOUNT_SID"))
     twilio_auth_token: SecretStr = Field(SecretStr(""), validation_alias=AliasChoices("TWILIO_AUTH_TOKEN"))
+    # Who "speak with an advocate" rings: comma-separated E.164 numbers, sip: URIs or client: identities,
+    # all rung at once (first to answer takes the call). Empty: the caller is offered voicemail instead.
+    twilio_advocate_dial: str = Field("", validation_alias=_env("TWILIO_ADVOCATE_DIAL"))
+    # Ringing longer than this falls back to voicemail.
+    twilio_dial_timeout_seconds: int = Field(
+        25, ge=5, le=600, validation_alias=_env("TWILIO_DIAL_TIMEOUT_SECONDS")
+    )
+    # Twilio transcribes recordings of 2 to 120 seconds only; longer voicemails are kept untranscribed.
+    twilio_voicemail_max_seconds: int = Field(
+        120, ge=10, le=3600, validation_alias=_env("TWILIO_VOICEMAIL_MAX_SECONDS")
+    )
+    # A voicemail waits this long for its transcript; then it is triaged from the recording alone.
+    twilio_transcript_wait_seconds: int = Field(
+        600, ge=30, le=86400, validation_alias=_env("TWILIO_TRANSCRIPT_WAIT_SECONDS")
+    )
+    # How many times a menu is offered (no or invalid key) before the caller is taken to voicemail.
+    twilio_menu_attempts: int = Field(3, ge=1, le=10, validation_alias=_env("TWILIO_MENU_ATTEMPTS"))
+    twilio_menu_timeout_seconds: int = Field(
+        6, ge=2, le=30, validation_alias=_env("TWILIO_MENU_TIMEOUT_SECONDS")
+    )
+    # Texts from one sender with gaps shorter than this join one tip.
+    twilio_sms_session_minutes: int = Field(
+        30, ge=1, le=1440, validation_alias=_env("TWILIO_SMS_SESSION_MINUTES")
+    )
+    # Send replies through a Messaging Service (Advanced Opt-Out, sender pools) instead of from the number
+    # that was texted.
+    twilio_messaging_service_sid: str = Field("", validation_alias=_env("TWILIO_MESSAGING_SERVICE_SID"))
+    # A reply that still fails after this many tries is given up (and logged, without its text).
+    twilio_sms_max_attempts: int = Field(8, ge=1, le=50, validation_alias=_env("TWILIO_SMS_MAX_ATTEMPTS"))
+    twilio_http_timeout_seconds: float = Field(
+        10.0, gt=0, le=120, validation_alias=_env("TWILIO_HTTP_TIMEOUT_SECONDS")
+    )
+    # Where the Twilio REST API is reached; only tests and API proxies change it.
+    twilio_api_base_url: str = Field("", validation_alias=_env("TWILIO_API_BASE_URL"))
+
+    # The worker wakes at least this often to look for due jobs.
+    worker_poll_seconds: float = Field(2.0, gt=0, le=300, validation_alias=_env("WORKER_POLL_SECONDS"))
 
     # Signs session cookies and CSRF tokens of the web UI.
     secret_key: SecretStr = Field(
@@ -82,6 +121,17 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an IANA time zone such as 'America/Chicago'") from exc
         return value
 
+    @field_validator("twilio_advocate_dial")
+    @classmethod
+    def _dialable_advocates(cls, value: str) -> str:
+        for target in (part.strip() for part in value.split(",")):
+            if target and not _DIAL_TARGET.match(target):
+                raise ValueError(
+                    "TWILIO_ADVOCATE_DIAL takes E.164 numbers (+15125550100), sip: URIs or client: names, "
+                    "separated by commas"
+                )
+        return ",".join(part.strip() for part in value.split(",") if part.strip())
+
     @field_validator("log_level")
     @classmethod
     def _upper_log_level(cls, value: str) -> str:
@@ -104,6 +154,10 @@ class Settings(BaseSettings):
     def secure_cookies(self) -> bool:
         # Behind HTTPS the browser must never send the session cookie over plain HTTP.
         return self.public_base_url.startswith("https://")
+
+    @property
+    def advocate_dial_targets(self) -> list[str]:
+        return [target for target in self.twilio_advocate_dial.split(",") if target]
 
     @property
     def is_sqlite(self) -> bool:

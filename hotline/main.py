@@ -23,6 +23,7 @@ from hotline.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from hotline.ops import views as ops_views
 from hotline.tips import views as tip_views
 from hotline.web import views as web_views
+from integrations.twilio import views as twilio_views
 
 log = structlog.get_logger(__name__)
 
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(case_views.router)
     app.include_router(access_views.router)
     web_views.install(app)
+    app.include_router(twilio_views.router)
     return app
 
 

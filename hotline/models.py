@@ -5,8 +5,9 @@ from hotline.audit import service as _audit_service  # noqa: F401  (registers th
 from hotline.audit.models import AuditEvent
 from hotline.auth.models import ApiKey
 from hotline.cases.models import Case, CaseTip
-from hotline.tips.models import Tip, TipPerson
+from hotline.tips.models import Tip, TipAttachment, TipPerson
 from hotline.users.models import User, UserSession
+from integrations.twilio.models import SmsMessage, SmsOptOut, SmsSession, TwilioCall
 
 __all__ = [
     "AccessLogEntry",
@@ -14,8 +15,13 @@ __all__ = [
     "AuditEvent",
     "Case",
     "CaseTip",
+    "SmsMessage",
+    "SmsOptOut",
+    "SmsSession",
     "Tip",
+    "TipAttachment",
     "TipPerson",
+    "TwilioCall",
     "User",
     "UserSession",
 ]

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from hotline.auth import service as auth_service
 from hotline.auth.models import ApiKey, Role, system_actor
+from tests.conftest import make_settings
 
 ALL_ROLES = tuple(Role)
 ADVOCATES = {Role.advocate, Role.supervisor}
@@ -23,11 +24,31 @@ ACCESS_MATRIX: dict[tuple[str, str], set[Role]] = {
     ("GET", "/api/v1/cases/{case_id}/access"): {Role.supervisor},
 }
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz")}
+# Twilio's webhooks: authenticated by X-Twilio-Signature, not by API key (tests/twilio/ covers valid ones).
+TWILIO_SIGNED = {
+    ("POST", "/twilio/voice"),
+    ("POST", "/twilio/voice/language"),
+    ("POST", "/twilio/voice/menu"),
+    ("POST", "/twilio/voice/dial-status"),
+    ("POST", "/twilio/voice/recorded"),
+    ("POST", "/twilio/voice/recording"),
+    ("POST", "/twilio/voice/transcription"),
+    ("POST", "/twilio/voice/status"),
+    ("POST", "/twilio/sms"),
+    ("POST", "/twilio/sms/status"),
+}
+TWILIO_AUTH_TOKEN = "auth-token-for-the-route-walk"
 SAMPLE_BODIES = {("POST", "/api/v1/tips"): {"narrative": "walking the routes"}}
 SAMPLE_PARAMS = {
     "tip_id": "00000000-0000-0000-0000-000000000001",
     "case_id": "00000000-0000-0000-0000-000000000002",
 }
+
+
+@pytest.fixture
+def settings(database_url):
+    # Twilio routes configured, so that a refusal below is about the request, not missing configuration.
+    return make_settings(database_url, twilio_auth_token=TWILIO_AUTH_TOKEN)
 
 
 def _operations(app) -> set[tuple[str, str]]:
@@ -40,7 +61,7 @@ def _operations(app) -> set[tuple[str, str]]:
 
 
 def test_every_route_is_in_the_access_matrix(app):
-    assert _operations(app) == set(ACCESS_MATRIX) | PUBLIC
+    assert _operations(app) == set(ACCESS_MATRIX) | PUBLIC | TWILIO_SIGNED
 
 
 @pytest.mark.parametrize(("method", "path"), sorted(ACCESS_MATRIX))
@@ -58,6 +79,18 @@ def test_each_route_refuses_a_missing_or_wrong_key_and_each_role_gets_what_the_m
             assert status not in {401, 403}, f"{role} refused on {method} {path}"
         else:
             assert status == 403, f"{role} got {status} on {method} {path}"
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(TWILIO_SIGNED))
+def test_each_twilio_route_refuses_requests_without_twilio_signature_whatever_key_they_carry(
+    client, auth, method, path
+):
+    form = {"CallSid": "CA0000", "MessageSid": "SM0000", "From": "+15125550100"}
+    assert client.request(method, path, data=form).status_code == 403
+    forged = {"X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJl"}
+    assert client.request(method, path, data=form, headers=forged).status_code == 403
+    for role in ALL_ROLES:
+        assert client.request(method, path, data=form, headers=auth(role)).status_code == 403
 
 
 def test_public_routes_need_no_key(client):

@@ -25,6 +25,14 @@ HTTP_LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 TIPS_RECEIVED = Counter("hotline_tips_received_total", "Tips stored, by channel", ["channel"])
+SMS_REPLIES = Counter(
+    "hotline_sms_replies_total",
+    "SMS reply send attempts by outcome (sent, retrying, failed, suppressed)",
+    ["outcome"],
+)
+TWILIO_WEBHOOKS_REFUSED = Counter(
+    "hotline_twilio_webhooks_refused_total", "Twilio webhooks refused, by reason", ["reason"]
+)
 
 
 def render_latest() -> tuple[bytes, str]:

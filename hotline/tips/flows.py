@@ -29,12 +29,19 @@ class Submission:
 def submit_tip(*, session: Session, tip_in: TipIn, actor: Actor) -> Submission:
     tip, created = tip_service.create_tip(session=session, tip_in=tip_in, actor=actor)
     session.commit()
-    if tip.status == "received":
-        # A new tip, or a resubmission of one whose triage was interrupted: triage it now.
-        try:
-            triage_flows.triage_tip(session=session, tip=tip, actor=actor)
-        except Exception:
-            session.rollback()
-            log.exception("triage_failed", tip_id=str(tip.id))
-            session.refresh(tip)
+    triage_committed_tip(session=session, tip=tip, actor=actor)
     return Submission(tip=tip, created=created)
+
+
+def triage_committed_tip(*, session: Session, tip: Tip, actor: Actor) -> None:
+    """Triage a tip that is already committed, if it awaits triage. A failure is logged and leaves the tip
+    'received' for recovery: the caller's answer (an HTTP response, a Twilio reply) never depends on it."""
+    if tip.status != "received":
+        return
+    # A new tip, or a resubmission of one whose triage was interrupted: triage it now.
+    try:
+        triage_flows.triage_tip(session=session, tip=tip, actor=actor)
+    except Exception:
+        session.rollback()
+        log.exception("triage_failed", tip_id=str(tip.id))
+        session.refresh(tip)

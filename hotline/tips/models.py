@@ -19,7 +19,13 @@ PERSON_ROLES = ("victim", "suspect", "other")
 TRAFFICKING_TYPES = ("sex", "labor", "both", "unknown")
 
 # received: stored, triage not yet run (or interrupted; recovery picks it up). triaged: result stored.
-TIP_STATUSES = ("received", "triaged")
+# transcribing: a voicemail waiting for its transcript (triaged when it comes, or from the recording alone
+# after a while). contact: a call with nothing to triage (a hang-up, or a call an advocate took), kept so
+# advocates see every contact; triage and recovery leave it alone.
+TIP_STATUSES = ("received", "transcribing", "triaged", "contact")
+# How a phone contact ended: a voicemail was left, an advocate answered, or the caller hung up first.
+CONTACT_OUTCOMES = ("voicemail", "answered", "hang_up")
+ATTACHMENT_KINDS = ("recording", "media")
 
 
 class PIIDate(sa.types.TypeDecorator):
@@ -87,6 +93,8 @@ class Tip(SQLModel, table=True):
     minor_status: str | None = Field(default=None, max_length=16, index=True)
     urgency: str | None = Field(default=None, max_length=16)
 
+    contact_outcome: str | None = Field(default=None, max_length=16)
+
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     created_by: str = Field(max_length=120)
@@ -95,6 +103,13 @@ class Tip(SQLModel, table=True):
     persons: list["TipPerson"] = Relationship(
         back_populates="tip",
         sa_relationship_kwargs={"order_by": "TipPerson.position", "cascade": "all, delete-orphan"},
+    )
+    attachments: list["TipAttachment"] = Relationship(
+        back_populates="tip",
+        sa_relationship_kwargs={
+            "order_by": "[TipAttachment.created_at, TipAttachment.external_id]",
+            "cascade": "all, delete-orphan",
+        },
     )
 
 
@@ -121,3 +136,23 @@ class TipPerson(SQLModel, table=True):
     language: str | None = Field(default=None, max_length=35)
 
     tip: Tip = Relationship(back_populates="persons")
+
+
+class TipAttachment(SQLModel, table=True):
+    """A file that came with a tip: a voicemail recording, a photo sent by MMS. Kept as a reference (URL)."""
+
+    __tablename__ = "tip_attachment"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    tip_id: uuid.UUID = Field(foreign_key="tip.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=16)
+    # Where the file is (a Twilio recording or media URL): it can lead to the person, so it is protected.
+    url: str = Field(sa_type=PIIText)
+    content_type: str | None = Field(default=None, max_length=100)
+    duration_seconds: int | None = None
+    # The source's own id for the file (a RecordingSid; MessageSid/index for MMS media): unique, so a
+    # replayed callback never attaches the same file twice.
+    external_id: str | None = Field(default=None, max_length=200, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    tip: Tip = Relationship(back_populates="attachments")

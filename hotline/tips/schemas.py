@@ -279,6 +279,15 @@ class ReporterOut(BaseModel):
     anonymous: bool = False
 
 
+class AttachmentOut(BaseModel):
+    id: uuid.UUID
+    kind: Literal["recording", "media"]
+    url: str
+    content_type: str | None = None
+    duration_seconds: int | None = None
+    created_at: datetime
+
+
 class TipOut(BaseModel):
     id: uuid.UUID
     external_id: str | None
@@ -292,8 +301,17 @@ class TipOut(BaseModel):
     trafficking_type: TraffickingType
     immediate_danger: bool | None
     consent_to_report: bool | None
-    status: Literal["received", "triaged"]
+    status: Literal["received", "transcribing", "triaged", "contact"] = Field(
+        description="received: awaiting triage; transcribing: a voicemail awaiting its transcript; "
+        "triaged: done; contact: a call with nothing to triage (hang-up, or taken by an advocate)"
+    )
     case_id: uuid.UUID | None
     triage: dict[str, Any] | None = Field(description="The triage result (DESIGN.md), once triage has run")
+    contact_outcome: Literal["voicemail", "answered", "hang_up"] | None = Field(
+        None, description="For calls: a voicemail was left, an advocate answered, or the caller hung up"
+    )
+    attachments: list[AttachmentOut] = Field(
+        default_factory=list, description="Voicemail recordings and MMS media, as URLs"
+    )
     created_at: datetime
     created_by: str

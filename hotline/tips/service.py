@@ -13,7 +13,7 @@ from hotline.auth.models import Actor
 from hotline.database import utcnow
 from hotline.ops import metrics
 from hotline.tips.models import Tip, TipPerson
-from hotline.tips.schemas import LocationOut, PersonOut, ReporterOut, TipIn, TipOut
+from hotline.tips.schemas import AttachmentOut, LocationOut, PersonOut, ReporterOut, TipIn, TipOut
 
 
 def find_by_external_id(*, session: Session, channel: str, external_id: str) -> Tip | None:
@@ -63,28 +63,33 @@ def create_tip(*, session: Session, tip_in: TipIn, actor: Actor) -> tuple[Tip, b
         )
         if existing is not None:
             return existing, False
-    tip = build_tip(tip_in=tip_in, actor=actor)
+    return store_tip(session=session, tip=build_tip(tip_in=tip_in, actor=actor), actor=actor)
+
+
+def store_tip(*, session: Session, tip: Tip, actor: Actor) -> tuple[Tip, bool]:
+    """Insert a tip built by a channel (the contract's `create_tip`, or an integration whose record is not a
+    contract tip, such as a missed call); idempotent on (channel, external_id). Returns (tip, created)."""
+    if tip.external_id:
+        existing = find_by_external_id(session=session, channel=tip.channel, external_id=tip.external_id)
+        if existing is not None:
+            return existing, False
     try:
         with session.begin_nested():
             session.add(tip)
             session.flush()
     except IntegrityError:
         # The same external_id arrived concurrently and the other request stored it first.
-        if tip_in.external_id:
-            existing = find_by_external_id(
-                session=session, channel=tip_in.channel, external_id=tip_in.external_id
-            )
+        if tip.external_id:
+            existing = find_by_external_id(session=session, channel=tip.channel, external_id=tip.external_id)
             if existing is not None:
                 return existing, False
         raise
     metrics.TIPS_RECEIVED.labels(channel=tip.channel).inc()
+    detail = {"channel": tip.channel, "external_id": tip.external_id, "persons": len(tip.persons)}
+    if tip.status != "received" or tip.contact_outcome:
+        detail.update(status=tip.status, contact_outcome=tip.contact_outcome)
     audit_service.record(
-        session,
-        actor=actor,
-        action="tip.created",
-        subject_type="tip",
-        subject_id=tip.id,
-        detail={"channel": tip.channel, "external_id": tip.external_id, "persons": len(tip.persons)},
+        session, actor=actor, action="tip.created", subject_type="tip", subject_id=tip.id, detail=detail
     )
     return tip, True
 
@@ -123,6 +128,10 @@ def to_tip_out(tip: Tip, *, case_id: uuid.UUID | None) -> TipOut:
         status=tip.status,  # type: ignore[arg-type]
         case_id=case_id,
         triage=tip.triage,
+        contact_outcome=tip.contact_outcome,  # type: ignore[arg-type]
+        attachments=[
+            AttachmentOut.model_validate(attachment, from_attributes=True) for attachment in tip.attachments
+        ],
         created_at=tip.created_at,
         created_by=tip.created_by,
     )

@@ -20,35 +20,32 @@ from hotline.cases.models import Case
 from hotline.database import is_postgres, utcnow
 from hotline.tips.models import Tip
 from hotline.triage import classify
-from hotline.triage.models import CaseMatch, TriageResult
+from hotline.triage.models import CaseMatch, RoutingOutcome, TriageResult
 from routing import jurisdiction as routing_jurisdiction
 
 log = structlog.get_logger(__name__)
 
 
-def _lock_untriaged(session: Session, tip_id: uuid.UUID) -> Tip | None:
-    """The tip, locked against a concurrent triage of the same tip, or None if it was triaged already."""
+def _lock_tip(session: Session, tip_id: uuid.UUID) -> Tip | None:
+    """The tip, locked against a concurrent triage of the same tip (PostgreSQL; SQLite writers are serial)."""
     query = select(Tip).where(Tip.id == tip_id)
     if is_postgres(session):
         query = query.with_for_update()
-    tip = session.exec(query).first()
+    return session.exec(query).first()
+
+
+def _lock_untriaged(session: Session, tip_id: uuid.UUID) -> Tip | None:
+    """The tip, locked, or None if it was triaged already."""
+    tip = _lock_tip(session, tip_id)
     if tip is None or tip.status != "received":
         return None
     return tip
 
 
-def triage_tip(*, session: Session, tip: Tip, actor: Actor) -> TriageResult:
-    """Triage a stored tip and commit. A tip already triaged is left alone and its stored result returned."""
-    locked = _lock_untriaged(session, tip.id)
-    if locked is None:
-        session.refresh(tip)
-        return TriageResult.model_validate(tip.triage)
-    tip = locked
-
+def _assess(tip: Tip, case: Case, case_match: CaseMatch, routing: RoutingOutcome | None) -> TriageResult:
+    """Classify the tip and resolve its jurisdiction; store the result on it and fold it into its case."""
     classification = classify.classify_tip(tip)
     jurisdiction = routing_jurisdiction.resolve_jurisdiction(tip)
-    case = case_service.open_case_for_tip(session=session, tip=tip, actor=actor)
-    case_match = CaseMatch(id=case.id, action="new", score=None, candidates=[])
     case_service.absorb_triage(
         case,
         minor_status=classification.minor.status,
@@ -56,7 +53,6 @@ def triage_tip(*, session: Session, tip: Tip, actor: Actor) -> TriageResult:
         state=jurisdiction.state,
         county=jurisdiction.county,
     )
-
     result = TriageResult(
         tip_id=tip.id,
         external_id=tip.external_id,
@@ -67,13 +63,28 @@ def triage_tip(*, session: Session, tip: Tip, actor: Actor) -> TriageResult:
         urgency=classification.urgency,  # type: ignore[arg-type]
         urgency_evidence=classification.urgency_evidence,
         jurisdiction=jurisdiction,
-        routing=None,
+        routing=routing,
     )
     tip.triage = result.model_dump(mode="json")
     tip.status = "triaged"
     tip.minor_status = classification.minor.status
     tip.urgency = classification.urgency
-    tip.triaged_at = tip.updated_at = utcnow()
+    tip.updated_at = utcnow()
+    return result
+
+
+def triage_tip(*, session: Session, tip: Tip, actor: Actor) -> TriageResult:
+    """Triage a stored tip and commit. A tip already triaged is left alone and its stored result returned."""
+    locked = _lock_untriaged(session, tip.id)
+    if locked is None:
+        session.refresh(tip)
+        return TriageResult.model_validate(tip.triage)
+    tip = locked
+
+    case = case_service.open_case_for_tip(session=session, tip=tip, actor=actor)
+    case_match = CaseMatch(id=case.id, action="new", score=None, candidates=[])
+    result = _assess(tip, case, case_match, routing=None)
+    tip.triaged_at = tip.updated_at
     audit_service.record(
         session,
         actor=actor,
@@ -83,9 +94,50 @@ def triage_tip(*, session: Session, tip: Tip, actor: Actor) -> TriageResult:
         detail={
             "case_id": str(case.id),
             "case_action": case_match.action,
-            "minor_status": classification.minor.status,
-            "urgency": classification.urgency,
-            "state": jurisdiction.state,
+            "minor_status": result.minor.status,
+            "urgency": result.urgency,
+            "state": result.jurisdiction.state,
+        },
+    )
+    session.commit()
+    return result
+
+
+def retriage_tip(
+    *, session: Session, tip: Tip, actor: Actor, reason: str = "content changed"
+) -> TriageResult:
+    """Assess a triaged tip again after its content grew (a later text in an SMS session, a late voicemail
+    transcript), and commit. The tip keeps its case; the case takes the new reading if it is more serious.
+
+    The one place a stored tip is re-assessed: whatever acts on an assessment (routing) belongs here too.
+    A tip not yet triaged is simply triaged.
+    """
+    locked = _lock_tip(session, tip.id)
+    if locked is None:
+        raise ValueError(f"tip {tip.id} does not exist")
+    tip = locked
+    if tip.status == "received":
+        return triage_tip(session=session, tip=tip, actor=actor)
+    if tip.status != "triaged" or tip.triage is None:
+        raise ValueError(f"tip {tip.id} is {tip.status}: only a triaged tip is re-assessed")
+
+    previous = TriageResult.model_validate(tip.triage)
+    case = case_of(session, tip)
+    if case is None:
+        raise ValueError(f"tip {tip.id} is triaged but in no case")
+    result = _assess(tip, case, previous.case, routing=previous.routing)
+    audit_service.record(
+        session,
+        actor=actor,
+        action="tip.retriaged",
+        subject_type="tip",
+        subject_id=tip.id,
+        detail={
+            "reason": reason,
+            "case_id": str(case.id),
+            "minor_status": {"before": previous.minor.status, "after": result.minor.status},
+            "urgency": {"before": previous.urgency, "after": result.urgency},
+            "state": {"before": previous.jurisdiction.state, "after": result.jurisdiction.state},
         },
     )
     session.commit()

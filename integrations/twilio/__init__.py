@@ -1,0 +1,1 @@
+"""Twilio intake: the phone line (IVR, advocate dial, voicemail) and text messages, signed and idempotent."""

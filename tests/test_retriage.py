@@ -1,0 +1,79 @@
+"""Re-assessing a triaged tip whose content grew: new reading, same case, audited."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from hotline.audit import service as audit_service
+from hotline.auth.models import system_actor
+from hotline.cases.models import Case
+from hotline.database import utcnow
+from hotline.tips import flows as tip_flows
+from hotline.tips import service as tip_service
+from hotline.tips.models import Tip, TipPerson
+from hotline.tips.schemas import TipIn
+from hotline.triage import flows as triage_flows
+from tests.factories import tip_payload
+
+ACTOR = system_actor("tests")
+
+
+def _submitted(session, **overrides) -> Tip:
+    tip_in = TipIn.model_validate(tip_payload(**overrides))
+    return tip_flows.submit_tip(session=session, tip_in=tip_in, actor=ACTOR).tip
+
+
+def test_retriage_takes_the_new_reading_keeps_the_case_and_is_audited(session):
+    tip = _submitted(
+        session, persons=[], narrative="Someone is being made to work without pay.", location=None
+    )
+    first = dict(tip.triage)
+    case_id = uuid.UUID(first["case"]["id"])
+    assert (tip.minor_status, tip.urgency) == ("unknown", "normal")
+
+    # What the texter added later: the victim's age, and that she is in danger now.
+    tip.persons.append(TipPerson(position=0, role="victim", age=15))
+    tip.immediate_danger = True
+    session.commit()
+    result = triage_flows.retriage_tip(session=session, tip=tip, actor=ACTOR, reason="sms session message")
+
+    assert (result.minor.status, result.urgency) == ("confirmed", "emergency")
+    assert (tip.minor_status, tip.urgency, tip.status) == ("confirmed", "emergency", "triaged")
+    assert tip.triage["case"] == first["case"] and result.case.id == case_id
+    case = session.get(Case, case_id)
+    assert (case.minor_status, case.urgency) == ("confirmed", "emergency")
+    [event] = [
+        e
+        for e in audit_service.events_for(session, subject_type="tip", subject_id=tip.id)
+        if e.action == "tip.retriaged"
+    ]
+    assert event.detail["reason"] == "sms session message"
+    assert event.detail["minor_status"] == {"before": "unknown", "after": "confirmed"}
+    assert event.detail["urgency"] == {"before": "normal", "after": "emergency"}
+
+
+def test_retriage_of_a_tip_never_triaged_triages_it(session):
+    tip, _ = tip_service.create_tip(session=session, tip_in=TipIn.model_validate(tip_payload()), actor=ACTOR)
+    session.commit()
+    result = triage_flows.retriage_tip(session=session, tip=tip, actor=ACTOR)
+    assert tip.status == "triaged" and result.case.action == "new"
+
+
+def test_a_contact_without_content_is_not_retriaged(session):
+    tip, _ = tip_service.store_tip(
+        session=session,
+        tip=Tip(
+            channel="phone",
+            external_id="CA-contact",
+            received_at=utcnow(),
+            status="contact",
+            contact_outcome="hang_up",
+            created_by="tests",
+        ),
+        actor=ACTOR,
+    )
+    session.commit()
+    with pytest.raises(ValueError, match="contact"):
+        triage_flows.retriage_tip(session=session, tip=tip, actor=ACTOR)
