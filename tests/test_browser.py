@@ -214,8 +214,9 @@ NARRATIVE = (
 def enter_tip_about_a_15_year_old(page) -> str:  # type: ignore[no-untyped-def]
     """As an advocate on a call: keyboard first. Returns the new tip's id."""
     page.goto("/tips/new")
-    # The narrative has the focus as soon as the form opens: the advocate types straight away.
-    assert page.evaluate("document.activeElement.id") == "narrative"
+    # The narrative has the focus as soon as the form opens: the advocate types straight away. (Autofocus
+    # lands when the page has settled, so wait for it rather than read it at once.)
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'narrative'", timeout=5000)
     page.keyboard.type(NARRATIVE)
     page.fill("#location-city", "Houston")
     page.fill("#location-state", "TX")
