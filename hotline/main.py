@@ -21,6 +21,7 @@ from hotline.logs import configure_logging
 from hotline.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from hotline.ops import views as ops_views
 from hotline.tips import views as tip_views
+from routing import views as routing_views
 
 log = structlog.get_logger(__name__)
 
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(ops_views.router)
     app.include_router(tip_views.router)
     app.include_router(case_views.router)
+    app.include_router(routing_views.router)
     return app
 
 

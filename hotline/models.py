@@ -5,5 +5,18 @@ from hotline.audit.models import AuditEvent
 from hotline.auth.models import ApiKey
 from hotline.cases.models import Case, CaseTip
 from hotline.tips.models import Tip, TipPerson
+from routing.models import Agency, AgencyDirectorySync, RoutingDecision, RoutingOverride, Ruleset
 
-__all__ = ["ApiKey", "AuditEvent", "Case", "CaseTip", "Tip", "TipPerson"]
+__all__ = [
+    "Agency",
+    "AgencyDirectorySync",
+    "ApiKey",
+    "AuditEvent",
+    "Case",
+    "CaseTip",
+    "RoutingDecision",
+    "RoutingOverride",
+    "Ruleset",
+    "Tip",
+    "TipPerson",
+]

@@ -508,12 +508,13 @@ def parse_ruleset(text: str, *, file: str, agencies: Mapping[str, str] | None) -
         seen: dict[str, int] = {}
         for index, node in enumerate(rules_node):
             rule = _rule(node, index, rules_node.line_of(index), agencies, problems)
-            if rule is None:
-                continue
-            if rule.id in seen:
-                problems.add(rule.line, f"duplicate rule id (first at line {seen[rule.id]})")
-            seen.setdefault(rule.id, rule.line)
-            rules.append(rule)
+            rule_id = node.get("id") if isinstance(node, SourceMap) else None
+            if isinstance(rule_id, str):
+                if rule_id in seen:
+                    problems.add(node.line, f"duplicate rule id (first at line {seen[rule_id]})")
+                seen.setdefault(rule_id, node.line)
+            if rule is not None:
+                rules.append(rule)
         problems.rule = None
         fallbacks = [rule for rule in rules if rule.fallback]
         if not fallbacks:

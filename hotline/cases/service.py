@@ -19,6 +19,7 @@ from hotline.database import utcnow
 from hotline.tips import service as tip_service
 from hotline.tips.models import Tip
 from hotline.triage.models import MINOR_STATUS_SEVERITY, URGENCY_SEVERITY
+from routing import service as routing_service
 
 MAX_PAGE_SIZE = 100
 
@@ -198,6 +199,9 @@ def export_rows(*, session: Session, batch_size: int = 500) -> Iterator[dict[str
             .order_by(col(Tip.received_at))
         ).all():
             tips_by_case[case_id].append(tip)
+        targets_by_tip = routing_service.current_targets_by_tip(
+            session=session, tip_ids=[tip.id for tips in tips_by_case.values() for tip in tips]
+        )
         for case in cases:
             tips = tips_by_case[case.id]
             yield {
@@ -206,17 +210,16 @@ def export_rows(*, session: Session, batch_size: int = 500) -> Iterator[dict[str
                 "tip_external_ids": [tip.external_id for tip in tips if tip.external_id],
                 "minor_status": case.minor_status,
                 "jurisdiction": {"state": case.state, "county": case.county},
-                "routing_targets": routing_targets_of(tips),
+                "routing_targets": routing_targets_of(tips, targets_by_tip),
             }
         last = (cases[-1].created_at, cases[-1].id)
 
 
-def routing_targets_of(tips: list[Tip]) -> list[str]:
-    """Agency ids the case's tips were routed to, in first-routed order."""
+def routing_targets_of(tips: list[Tip], targets_by_tip: dict[uuid.UUID, list[str]]) -> list[str]:
+    """Agency ids the case's tips are routed to now (supervisor overrides applied), in first-routed order."""
     targets: list[str] = []
     for tip in tips:
-        routing = (tip.triage or {}).get("routing") or {}
-        for target in routing.get("targets", []):
-            if target["agency_id"] not in targets:
-                targets.append(target["agency_id"])
+        for agency_id in targets_by_tip.get(tip.id, []):
+            if agency_id not in targets:
+                targets.append(agency_id)
     return targets

@@ -21,7 +21,9 @@ from hotline.database import is_postgres, utcnow
 from hotline.tips.models import Tip
 from hotline.triage import classify
 from hotline.triage.models import CaseMatch, TriageResult
+from routing import facts as routing_facts
 from routing import jurisdiction as routing_jurisdiction
+from routing import service as routing_service
 
 log = structlog.get_logger(__name__)
 
@@ -56,6 +58,14 @@ def triage_tip(*, session: Session, tip: Tip, actor: Actor) -> TriageResult:
         state=jurisdiction.state,
         county=jurisdiction.county,
     )
+    facts = routing_facts.build_facts(
+        tip=tip,
+        classification=classification,
+        jurisdiction=jurisdiction,
+        case_minor_status=case.minor_status,
+        case_action=case_match.action,
+    )
+    routing = routing_service.route_tip(session=session, tip=tip, case_id=case.id, facts=facts, actor=actor)
 
     result = TriageResult(
         tip_id=tip.id,
@@ -67,7 +77,7 @@ def triage_tip(*, session: Session, tip: Tip, actor: Actor) -> TriageResult:
         urgency=classification.urgency,  # type: ignore[arg-type]
         urgency_evidence=classification.urgency_evidence,
         jurisdiction=jurisdiction,
-        routing=None,
+        routing=routing,
     )
     tip.triage = result.model_dump(mode="json")
     tip.status = "triaged"
@@ -86,6 +96,8 @@ def triage_tip(*, session: Session, tip: Tip, actor: Actor) -> TriageResult:
             "minor_status": classification.minor.status,
             "urgency": classification.urgency,
             "state": jurisdiction.state,
+            "jurisdiction_source": jurisdiction.source,
+            "routing_decision_id": str(routing.decision_id),
         },
     )
     session.commit()
