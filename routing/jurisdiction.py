@@ -1,9 +1,10 @@
 """Which state (and county) a tip belongs to, and what decided it.
 
 In order of trust: the state the tip gives; its ZIP code (the `zipcodes` package, offline); its city, when
-the city name belongs to one state only; the reporter's phone area code (`phonenumbers` geocoding: where the
-number was issued, a weak hint); otherwise unknown, which routes to the national queue. A tip located
-outside the U.S. is unknown too: no phone area code overrides a stated foreign location.
+the city name belongs to one state only (or to several, one of which the phone's area code names); the
+reporter's phone area code (`phonenumbers` geocoding: where the number was issued, a weak hint); otherwise
+unknown, which routes to the national queue. A tip located outside the U.S. is unknown too: no phone area
+code overrides a stated foreign location.
 """
 
 from __future__ import annotations
@@ -125,8 +126,11 @@ def resolve_jurisdiction(tip: LocatedTip) -> Jurisdiction:
         return Jurisdiction(state=state, county=county, source="state")
     if (place := zip_place(tip.location_zip)) is not None:
         return Jurisdiction(state=place[0], county=tip.location_county or place[1], source="zip")
-    if (place := city_place(tip.location_city)) is not None:
+    phone_state = area_code_state(tip.reporter_phone)
+    # A city name several states share is settled by the phone's area code when it names one of them.
+    place = city_place(tip.location_city) or (phone_state and city_place(tip.location_city, phone_state))
+    if place:
         return Jurisdiction(state=place[0], county=tip.location_county or place[1], source="city")
-    if (state := area_code_state(tip.reporter_phone)) is not None:
-        return Jurisdiction(state=state, county=None, source="area_code")
+    if phone_state is not None:
+        return Jurisdiction(state=phone_state, county=None, source="area_code")
     return Jurisdiction(state=None, county=None, source="unknown")
