@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from hotline import geo
 from routing.conditions import Condition
@@ -65,8 +65,7 @@ class Target:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class TraceEntry:
+class TraceEntry(NamedTuple):
     rule_id: str
     matched: bool
     why: str
@@ -147,6 +146,10 @@ class Engine:
         self.rules = [rule for rule in source.rules if not rule.fallback]
         self.fallback = next(rule for rule in source.rules if rule.fallback)
         self._all_mask = (1 << len(self.rules)) - 1
+        # For the trace: each rule's id and its parts' tests and explanations, looked up once here.
+        self._trace_plan = [
+            (rule.id, tuple((part.test, part.why) for part in rule.conjuncts)) for rule in self.rules
+        ]
         self._bits = [1 << position for position in range(len(self.rules))]
         self._build_index()
 
@@ -276,20 +279,23 @@ class Engine:
         facts = evaluation.facts
         matched = set(evaluation.matched)
         entries: list[TraceEntry] = []
+        append = entries.append
+        plan = self._trace_plan
         for position in range(evaluation.evaluated):
-            rule = self.rules[position]
-            if position in matched:
-                why = rule.condition.why(facts, True) if rule.condition else "always"
-                routed = [resolve_target(spec, facts["state"])[0] for spec in rule.targets]
-                why += " → " + ", ".join(routed)
-                for note in evaluation.notes.get(position, ()):
-                    why += f" ({note})"
-                entries.append(TraceEntry(rule.id, True, why))
+            if position not in matched:
+                rule_id, parts = plan[position]
+                for test, why in parts:
+                    if not test(facts):
+                        append(TraceEntry(rule_id, False, why(facts, False)))
+                        break
                 continue
-            for part in rule.conjuncts:
-                if not part.test(facts):
-                    entries.append(TraceEntry(rule.id, False, part.why(facts, False)))
-                    break
+            rule = self.rules[position]
+            why = rule.condition.why(facts, True) if rule.condition else "always"
+            routed = [resolve_target(spec, facts["state"])[0] for spec in rule.targets]
+            why += " → " + ", ".join(routed)
+            for note in evaluation.notes.get(position, ()):
+                why += f" ({note})"
+            append(TraceEntry(rule.id, True, why))
         if evaluation.gated:
             removed = ", ".join(target.agency_id for target in evaluation.gated)
             entries.append(
