@@ -6,8 +6,6 @@ transaction; everything that changes what routing does (a sync, a publish, an ov
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -21,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
+from hotline import pagination
 from hotline.audit import service as audit_service
 from hotline.auth.models import Actor
 from hotline.database import utcnow
@@ -73,8 +72,7 @@ class NotFound(LookupError):
     pass
 
 
-class InvalidCursor(ValueError):
-    pass
+InvalidCursor = pagination.InvalidCursor
 
 
 def problems_out(problems: Iterable[Problem]) -> list[ProblemOut]:
@@ -402,23 +400,6 @@ def outcome_of(decision: RoutingDecision) -> RoutingOutcome:
 # Decisions
 
 
-def _encode_cursor(decision: RoutingDecision) -> str:
-    raw = f"{decision.decided_at.isoformat()}|{decision.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        decided_at, decision_id = raw.split("|", 1)
-        parsed = datetime.fromisoformat(decided_at)
-        if parsed.tzinfo is None:
-            raise ValueError
-        return parsed, uuid.UUID(decision_id)
-    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
-        raise InvalidCursor("cursor is not one this API returned") from exc
-
-
 def _summary(decision: RoutingDecision) -> DecisionSummary:
     return DecisionSummary(
         id=decision.id,
@@ -468,12 +449,8 @@ def list_decisions(
     if decided_to:
         query = query.where(col(RoutingDecision.decided_at) < decided_to)
     if cursor:
-        after_at, after_id = _decode_cursor(cursor)
         query = query.where(
-            sa.or_(
-                col(RoutingDecision.decided_at) < after_at,
-                sa.and_(col(RoutingDecision.decided_at) == after_at, col(RoutingDecision.id) < after_id),
-            )
+            pagination.after_cursor(col(RoutingDecision.decided_at), col(RoutingDecision.id), cursor)
         )
     rows = session.exec(
         query.order_by(col(RoutingDecision.decided_at).desc(), col(RoutingDecision.id).desc()).limit(
@@ -481,7 +458,7 @@ def list_decisions(
         )
     ).all()
     page = rows[:limit]
-    next_cursor = _encode_cursor(page[-1]) if len(rows) > limit else None
+    next_cursor = pagination.encode_cursor(page[-1].decided_at, page[-1].id) if len(rows) > limit else None
     return DecisionPage(items=[_summary(decision) for decision in page], next_cursor=next_cursor)
 
 

@@ -4,11 +4,12 @@ versions) and the agency directory."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
 
+from hotline import pagination
 from hotline.deps import AdminActor, AdvocateActor, SessionDep, SupervisorActor
 from routing import service as routing_service
 from routing.models import (
@@ -42,15 +43,6 @@ def _unprocessable(problems: list[Problem]) -> HTTPException:
     )
 
 
-def _start_of(day: date | datetime | None, *, next_day: bool = False) -> datetime | None:
-    if day is None:
-        return None
-    if isinstance(day, datetime):
-        return day if day.tzinfo else day.replace(tzinfo=UTC)
-    start = datetime.combine(day, time.min, tzinfo=UTC)
-    return start + timedelta(days=1) if next_day else start
-
-
 # Decisions
 
 
@@ -70,7 +62,7 @@ def list_decisions(
     limit: Annotated[int, Query(ge=1, le=routing_service.MAX_PAGE_SIZE)] = 50,
 ) -> DecisionPage:
     """Routing decisions, newest first, with their current targets."""
-    start, end = _start_of(decided_from), _start_of(decided_to, next_day=True)
+    start, end = pagination.start_of(decided_from), pagination.start_of(decided_to, next_day=True)
     if start and end and start >= end:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "decided_from must be before decided_to")
     try:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -12,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
+from hotline import pagination
 from hotline.audit import service as audit_service
 from hotline.auth.models import Actor
 from hotline.cases.models import Case, CaseOut, CasePage, CaseSummary, CaseTip, JurisdictionOut
@@ -24,8 +23,7 @@ from routing import service as routing_service
 MAX_PAGE_SIZE = 100
 
 
-class InvalidCursor(ValueError):
-    pass
+InvalidCursor = pagination.InvalidCursor
 
 
 def open_case_for_tip(*, session: Session, tip: Tip, actor: Actor) -> Case:
@@ -119,20 +117,7 @@ def get_case_out(*, session: Session, case_id: uuid.UUID) -> CaseOut | None:
 
 
 def _encode_cursor(case: Case) -> str:
-    raw = f"{case.created_at.isoformat()}|{case.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        created_at, case_id = raw.split("|", 1)
-        parsed = datetime.fromisoformat(created_at)
-        if parsed.tzinfo is None:
-            raise ValueError
-        return parsed, uuid.UUID(case_id)
-    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
-        raise InvalidCursor("cursor is not one this API returned") from exc
+    return pagination.encode_cursor(case.created_at, case.id)
 
 
 def list_cases(
@@ -160,13 +145,7 @@ def list_cases(
     if created_to:
         query = query.where(col(Case.created_at) < created_to)
     if cursor:
-        after_created_at, after_id = _decode_cursor(cursor)
-        query = query.where(
-            sa.or_(
-                col(Case.created_at) < after_created_at,
-                sa.and_(col(Case.created_at) == after_created_at, col(Case.id) < after_id),
-            )
-        )
+        query = query.where(pagination.after_cursor(col(Case.created_at), col(Case.id), cursor))
     rows = session.exec(
         query.order_by(col(Case.created_at).desc(), col(Case.id).desc()).limit(limit + 1)
     ).all()
