@@ -46,6 +46,7 @@ ENGINE_VERSION = 1
 CONSENT_GATE = "consent-gate"
 LAW_ENFORCEMENT = "law_enforcement"
 _TEXT_CACHE_LIMIT = 4096
+_UNSEEN = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,9 +147,16 @@ class Engine:
         self.rules = [rule for rule in source.rules if not rule.fallback]
         self.fallback = next(rule for rule in source.rules if rule.fallback)
         self._all_mask = (1 << len(self.rules)) - 1
-        # For the trace: each rule's id and its parts' tests and explanations, looked up once here.
+        # For the trace: each rule's id, the fact its first part tests (when it tests one) with a table of
+        # that part's trace entry by value (None: the part holds), and the rest of its parts.
         self._trace_plan = [
-            (rule.id, tuple((part.test, part.why) for part in rule.conjuncts)) for rule in self.rules
+            (
+                rule.id,
+                next(iter(rule.conjuncts[0].facts)) if len(rule.conjuncts[0].facts) == 1 else None,
+                {},
+                tuple((part.test, part.why) for part in rule.conjuncts),
+            )
+            for rule in self.rules
         ]
         self._bits = [1 << position for position in range(len(self.rules))]
         self._build_index()
@@ -283,7 +291,19 @@ class Engine:
         plan = self._trace_plan
         for position in range(evaluation.evaluated):
             if position not in matched:
-                rule_id, parts = plan[position]
+                rule_id, first_fact, first_entries, parts = plan[position]
+                if first_fact is not None:
+                    # Most rules fail on their first part; its entry depends on one fact's value only.
+                    value = facts[first_fact]
+                    entry = first_entries.get(value, _UNSEEN)
+                    if entry is _UNSEEN:
+                        test, why = parts[0]
+                        entry = None if test(facts) else TraceEntry(rule_id, False, why(facts, False))
+                        if len(first_entries) < _TEXT_CACHE_LIMIT:
+                            first_entries[value] = entry
+                    if entry is not None:
+                        append(entry)
+                        continue
                 for test, why in parts:
                     if not test(facts):
                         append(TraceEntry(rule_id, False, why(facts, False)))
