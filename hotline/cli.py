@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from hotline.auth.models import Role, system_actor
 from hotline.config import get_settings
+from routing import cli as routing_cli
 
 app = typer.Typer(
     help="Hotline triage and case routing.",
@@ -35,6 +36,8 @@ app.add_typer(tips_app, name="tips")
 app.add_typer(cases_app, name="cases")
 app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
+app.add_typer(routing_cli.rules_app, name="rules")
+app.add_typer(routing_cli.directory_app, name="directory")
 
 err = Console(stderr=True)
 

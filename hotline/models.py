@@ -8,13 +8,19 @@ from hotline.cases.models import Case, CaseTip
 from hotline.tips.models import Tip, TipAttachment, TipPerson
 from hotline.users.models import User, UserSession
 from integrations.twilio.models import SmsMessage, SmsOptOut, SmsSession, TwilioCall
+from routing.models import Agency, AgencyDirectorySync, RoutingDecision, RoutingOverride, Ruleset
 
 __all__ = [
     "AccessLogEntry",
+    "Agency",
+    "AgencyDirectorySync",
     "ApiKey",
     "AuditEvent",
     "Case",
     "CaseTip",
+    "RoutingDecision",
+    "RoutingOverride",
+    "Ruleset",
     "SmsMessage",
     "SmsOptOut",
     "SmsSession",

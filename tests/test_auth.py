@@ -13,6 +13,8 @@ from tests.conftest import make_settings
 
 ALL_ROLES = tuple(Role)
 ADVOCATES = {Role.advocate, Role.supervisor}
+SUPERVISORS = {Role.supervisor}
+ADMINS = {Role.admin}
 
 # Who may call what. A route missing here fails `test_every_route_is_in_the_access_matrix`, so a new
 # route cannot ship without a decision about who may use it.
@@ -21,7 +23,19 @@ ACCESS_MATRIX: dict[tuple[str, str], set[Role]] = {
     ("GET", "/api/v1/tips/{tip_id}"): ADVOCATES,
     ("GET", "/api/v1/cases"): ADVOCATES,
     ("GET", "/api/v1/cases/{case_id}"): ADVOCATES,
-    ("GET", "/api/v1/cases/{case_id}/access"): {Role.supervisor},
+    ("GET", "/api/v1/cases/{case_id}/access"): SUPERVISORS,
+    ("GET", "/api/v1/decisions"): SUPERVISORS,
+    ("GET", "/api/v1/decisions/{decision_id}"): SUPERVISORS,
+    ("POST", "/api/v1/decisions/{decision_id}/replay"): SUPERVISORS,
+    ("POST", "/api/v1/decisions/{decision_id}/override"): SUPERVISORS,
+    ("GET", "/api/v1/rulesets"): SUPERVISORS,
+    ("GET", "/api/v1/rulesets/{version}"): SUPERVISORS,
+    ("POST", "/api/v1/rulesets"): SUPERVISORS,
+    ("POST", "/api/v1/rulesets/validate"): SUPERVISORS,
+    ("POST", "/api/v1/rulesets/simulate"): SUPERVISORS,
+    ("GET", "/api/v1/agencies"): ADVOCATES,
+    ("GET", "/api/v1/agencies/{agency_id}"): ADVOCATES,
+    ("PATCH", "/api/v1/agencies/{agency_id}/contact"): ADMINS,
 }
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz")}
 # Twilio's webhooks: authenticated by X-Twilio-Signature, not by API key (tests/twilio/ covers valid ones).
@@ -38,10 +52,23 @@ TWILIO_SIGNED = {
     ("POST", "/twilio/sms/status"),
 }
 TWILIO_AUTH_TOKEN = "auth-token-for-the-route-walk"
-SAMPLE_BODIES = {("POST", "/api/v1/tips"): {"narrative": "walking the routes"}}
+SAMPLE_BODIES = {
+    ("POST", "/api/v1/tips"): {"narrative": "walking the routes"},
+    ("POST", "/api/v1/decisions/{decision_id}/override"): {
+        "targets": [{"agency_id": "cps-tx"}],
+        "reason": "walking the routes",
+    },
+    ("POST", "/api/v1/rulesets"): {"content": "ruleset: x"},
+    ("POST", "/api/v1/rulesets/validate"): {"content": "ruleset: x"},
+    ("POST", "/api/v1/rulesets/simulate"): {"content": "ruleset: x"},
+    ("PATCH", "/api/v1/agencies/{agency_id}/contact"): {"url": "https://example.org"},
+}
 SAMPLE_PARAMS = {
     "tip_id": "00000000-0000-0000-0000-000000000001",
     "case_id": "00000000-0000-0000-0000-000000000002",
+    "decision_id": "00000000-0000-0000-0000-000000000003",
+    "version": "1",
+    "agency_id": "cps-tx",
 }
 
 

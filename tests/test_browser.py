@@ -216,7 +216,9 @@ def enter_tip_about_a_15_year_old(page) -> str:  # type: ignore[no-untyped-def]
     page.goto("/tips/new")
     # The narrative has the focus as soon as the form opens: the advocate types straight away. (Autofocus
     # lands when the page has settled, so wait for it rather than read it at once.)
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'narrative'", timeout=5000)
+    page.wait_for_function(
+        "document.activeElement && document.activeElement.id === 'narrative'", timeout=5000
+    )
     page.keyboard.type(NARRATIVE)
     page.fill("#location-city", "Houston")
     page.fill("#location-state", "TX")
@@ -258,8 +260,10 @@ def test_an_advocate_enters_a_tip_about_a_15_year_old_and_sees_the_minor_confirm
     assert "Youngest known age: 15" in minor
     assert "New case" in page.inner_text("#triage-case")
     assert "high" in page.inner_text("#triage-urgency")
-    # Routing (issue 6) is not there yet and the page says so. Once it lands: "cps-tx" with its reason.
-    assert "Not routed yet." in page.inner_text("#triage-routing")
+    # A minor in Texas is a mandatory report to the state's child-protective intake, with the rule's reason.
+    routing = page.inner_text("#triage-routing")
+    cps_row = next(line for line in routing.splitlines() if line.startswith("cps-tx"))
+    assert "minor" in cps_row and "cps-tx" in cps_row.split("→")[-1]
     check_page(page, "tip-result")
 
     created = events(live_app, action="tip.created", subject_id=tip_id)

@@ -77,3 +77,44 @@ def test_a_contact_without_content_is_not_retriaged(session):
     session.commit()
     with pytest.raises(ValueError, match="contact"):
         triage_flows.retriage_tip(session=session, tip=tip, actor=ACTOR)
+
+
+def _decisions(session, tip_id):
+    from sqlmodel import select
+
+    from routing.models import RoutingDecision
+
+    return session.exec(
+        select(RoutingDecision).where(RoutingDecision.tip_id == tip_id).order_by(RoutingDecision.decided_at)
+    ).all()
+
+
+def test_retriage_routes_again_when_what_the_rules_see_changed(session):
+    tip = _submitted(
+        session, persons=[], narrative="Please help, someone is being sold.", location=None, reporter=None
+    )
+    first = tip.triage["routing"]
+    assert [target["agency_id"] for target in first["targets"]] == ["national"]
+
+    # A later text says where she is and how old: the state's CPS must now get the report.
+    tip.location_state, tip.location_country = "TX", "US"
+    tip.persons.append(TipPerson(position=0, role="victim", age=15))
+    session.commit()
+    result = triage_flows.retriage_tip(session=session, tip=tip, actor=ACTOR, reason="sms session message")
+
+    assert result.routing.decision_id != uuid.UUID(first["decision_id"])
+    assert "cps-tx" in [target.agency_id for target in result.routing.targets]
+    assert [decision.id for decision in _decisions(session, tip.id)] == [
+        uuid.UUID(first["decision_id"]),
+        result.routing.decision_id,
+    ]
+
+
+def test_retriage_keeps_the_decision_when_nothing_the_rules_see_changed(session):
+    tip = _submitted(session)
+    before = tip.triage["routing"]["decision_id"]
+    tip.narrative += " She said the man drives a blue car."
+    session.commit()
+    result = triage_flows.retriage_tip(session=session, tip=tip, actor=ACTOR, reason="sms session message")
+    assert str(result.routing.decision_id) == before
+    assert len(_decisions(session, tip.id)) == 1

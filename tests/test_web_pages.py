@@ -78,7 +78,8 @@ def test_a_tip_entered_on_the_form_goes_through_the_pipeline_and_shows_its_triag
     assert "persons[0].age" in text and "age 15 at intake: under 18" in text
     assert 'badge-case-new">New case' in text
     assert 'badge-urgency-high">high' in text
-    assert "Not routed yet." in text
+    assert "Not routed yet." not in text
+    assert "<td><strong>cps-tx</strong></td>" in text  # a minor in Texas: the state's CPS intake
 
 
 def test_partial_data_is_welcome_and_empty_person_rows_are_dropped(client, session, sign_in):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -12,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
+from hotline import pagination
 from hotline.audit import service as audit_service
 from hotline.auth.models import Actor
 from hotline.cases.models import Case, CaseOut, CasePage, CaseSummary, CaseTip, JurisdictionOut
@@ -19,12 +18,12 @@ from hotline.database import utcnow
 from hotline.tips import service as tip_service
 from hotline.tips.models import Tip, TipPerson
 from hotline.triage.models import MINOR_STATUS_SEVERITY, URGENCY_SEVERITY
+from routing import service as routing_service
 
 MAX_PAGE_SIZE = 100
 
 
-class InvalidCursor(ValueError):
-    pass
+InvalidCursor = pagination.InvalidCursor
 
 
 def open_case_for_tip(*, session: Session, tip: Tip, actor: Actor) -> Case:
@@ -118,20 +117,7 @@ def get_case_out(*, session: Session, case_id: uuid.UUID) -> CaseOut | None:
 
 
 def _encode_cursor(case: Case) -> str:
-    raw = f"{case.created_at.isoformat()}|{case.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        created_at, case_id = raw.split("|", 1)
-        parsed = datetime.fromisoformat(created_at)
-        if parsed.tzinfo is None:
-            raise ValueError
-        return parsed, uuid.UUID(case_id)
-    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
-        raise InvalidCursor("cursor is not one this API returned") from exc
+    return pagination.encode_cursor(case.created_at, case.id)
 
 
 def list_cases(
@@ -168,13 +154,7 @@ def list_cases(
     if created_to:
         query = query.where(col(Case.created_at) < created_to)
     if cursor:
-        after_created_at, after_id = _decode_cursor(cursor)
-        query = query.where(
-            sa.or_(
-                col(Case.created_at) < after_created_at,
-                sa.and_(col(Case.created_at) == after_created_at, col(Case.id) < after_id),
-            )
-        )
+        query = query.where(pagination.after_cursor(col(Case.created_at), col(Case.id), cursor))
     rows = session.exec(
         query.order_by(col(Case.created_at).desc(), col(Case.id).desc()).limit(limit + 1)
     ).all()
@@ -207,6 +187,9 @@ def export_rows(*, session: Session, batch_size: int = 500) -> Iterator[dict[str
             .order_by(col(Tip.received_at))
         ).all():
             tips_by_case[case_id].append(tip)
+        targets_by_tip = routing_service.current_targets_by_tip(
+            session=session, tip_ids=[tip.id for tips in tips_by_case.values() for tip in tips]
+        )
         for case in cases:
             tips = tips_by_case[case.id]
             yield {
@@ -215,19 +198,24 @@ def export_rows(*, session: Session, batch_size: int = 500) -> Iterator[dict[str
                 "tip_external_ids": [tip.external_id for tip in tips if tip.external_id],
                 "minor_status": case.minor_status,
                 "jurisdiction": {"state": case.state, "county": case.county},
-                "routing_targets": routing_targets_of(tips),
+                "routing_targets": routing_targets_of(tips, targets_by_tip),
             }
         last = (cases[-1].created_at, cases[-1].id)
 
 
-def routing_targets_of(tips: list[Tip]) -> list[str]:
-    """Agency ids the case's tips were routed to, in first-routed order."""
+def current_routing_targets(*, session: Session, tips: list[Tip]) -> list[str]:
+    """Agency ids a case's tips are routed to now (overrides applied), in first-routed order."""
+    targets_by_tip = routing_service.current_targets_by_tip(session=session, tip_ids=[tip.id for tip in tips])
+    return routing_targets_of(tips, targets_by_tip)
+
+
+def routing_targets_of(tips: list[Tip], targets_by_tip: dict[uuid.UUID, list[str]]) -> list[str]:
+    """Agency ids the case's tips are routed to now (supervisor overrides applied), in first-routed order."""
     targets: list[str] = []
     for tip in tips:
-        routing = (tip.triage or {}).get("routing") or {}
-        for target in routing.get("targets", []):
-            if target["agency_id"] not in targets:
-                targets.append(target["agency_id"])
+        for agency_id in targets_by_tip.get(tip.id, []):
+            if agency_id not in targets:
+                targets.append(agency_id)
     return targets
 
 

@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 
-from hotline import geo
+from hotline import geo, pagination
 from hotline.access import service as access_service
 from hotline.cases import service as case_service
 from hotline.cases.models import CaseOut, CasePage, CaseStatus
 from hotline.deps import AdvocateActor, SessionDep
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
-
-
-def _start_of(day: date | datetime | None, *, next_day: bool = False) -> datetime | None:
-    if day is None:
-        return None
-    if isinstance(day, datetime):
-        return day if day.tzinfo else day.replace(tzinfo=UTC)
-    start = datetime.combine(day, time.min, tzinfo=UTC)
-    return start + timedelta(days=1) if next_day else start
 
 
 @router.get("", response_model=CasePage)
@@ -48,7 +39,7 @@ def list_cases(
             raise HTTPException(
                 status.HTTP_422_UNPROCESSABLE_CONTENT, f"state: {state!r} is not a U.S. state"
             )
-    start, end = _start_of(created_from), _start_of(created_to, next_day=True)
+    start, end = pagination.start_of(created_from), pagination.start_of(created_to, next_day=True)
     if start and end and start >= end:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "created_from must be before created_to")
     try:

@@ -21,7 +21,9 @@ from hotline.database import is_postgres, utcnow
 from hotline.tips.models import Tip
 from hotline.triage import classify
 from hotline.triage.models import CaseMatch, RoutingOutcome, TriageResult
+from routing import facts as routing_facts
 from routing import jurisdiction as routing_jurisdiction
+from routing import service as routing_service
 
 log = structlog.get_logger(__name__)
 
@@ -42,8 +44,20 @@ def _lock_untriaged(session: Session, tip_id: uuid.UUID) -> Tip | None:
     return tip
 
 
-def _assess(tip: Tip, case: Case, case_match: CaseMatch, routing: RoutingOutcome | None) -> TriageResult:
-    """Classify the tip and resolve its jurisdiction; store the result on it and fold it into its case."""
+def _assess(
+    *,
+    session: Session,
+    tip: Tip,
+    case: Case,
+    case_match: CaseMatch,
+    actor: Actor,
+    previous_routing: RoutingOutcome | None = None,
+) -> TriageResult:
+    """Classify the tip, resolve its jurisdiction, fold both into its case, and route it.
+
+    A re-assessment (`previous_routing` given) routes again only when the facts the rules see changed, so a
+    text that adds nothing new does not produce a new decision.
+    """
     classification = classify.classify_tip(tip)
     jurisdiction = routing_jurisdiction.resolve_jurisdiction(tip)
     case_service.absorb_triage(
@@ -53,6 +67,20 @@ def _assess(tip: Tip, case: Case, case_match: CaseMatch, routing: RoutingOutcome
         state=jurisdiction.state,
         county=jurisdiction.county,
     )
+    facts = routing_facts.build_facts(
+        tip=tip,
+        classification=classification,
+        jurisdiction=jurisdiction,
+        case_minor_status=case.minor_status,
+        case_action=case_match.action,
+    )
+    routing = previous_routing
+    if routing is None or routing_service.facts_changed(
+        session=session, decision_id=routing.decision_id, facts=facts
+    ):
+        routing = routing_service.route_tip(
+            session=session, tip=tip, case_id=case.id, facts=facts, actor=actor
+        )
     result = TriageResult(
         tip_id=tip.id,
         external_id=tip.external_id,
@@ -83,7 +111,7 @@ def triage_tip(*, session: Session, tip: Tip, actor: Actor) -> TriageResult:
 
     case = case_service.open_case_for_tip(session=session, tip=tip, actor=actor)
     case_match = CaseMatch(id=case.id, action="new", score=None, candidates=[])
-    result = _assess(tip, case, case_match, routing=None)
+    result = _assess(session=session, tip=tip, case=case, case_match=case_match, actor=actor)
     tip.triaged_at = tip.updated_at
     audit_service.record(
         session,
@@ -97,6 +125,8 @@ def triage_tip(*, session: Session, tip: Tip, actor: Actor) -> TriageResult:
             "minor_status": result.minor.status,
             "urgency": result.urgency,
             "state": result.jurisdiction.state,
+            "jurisdiction_source": result.jurisdiction.source,
+            "routing_decision_id": str(result.routing.decision_id) if result.routing else None,
         },
     )
     session.commit()
@@ -109,8 +139,8 @@ def retriage_tip(
     """Assess a triaged tip again after its content grew (a later text in an SMS session, a late voicemail
     transcript), and commit. The tip keeps its case; the case takes the new reading if it is more serious.
 
-    The one place a stored tip is re-assessed: whatever acts on an assessment (routing) belongs here too.
-    A tip not yet triaged is simply triaged.
+    The one place a stored tip is re-assessed; it is routed again when what the rules see changed (a location
+    or an age arrives in a later text). A tip not yet triaged is simply triaged.
     """
     locked = _lock_tip(session, tip.id)
     if locked is None:
@@ -125,7 +155,14 @@ def retriage_tip(
     case = case_of(session, tip)
     if case is None:
         raise ValueError(f"tip {tip.id} is triaged but in no case")
-    result = _assess(tip, case, previous.case, routing=previous.routing)
+    result = _assess(
+        session=session,
+        tip=tip,
+        case=case,
+        case_match=previous.case,
+        actor=actor,
+        previous_routing=previous.routing,
+    )
     audit_service.record(
         session,
         actor=actor,
@@ -138,6 +175,10 @@ def retriage_tip(
             "minor_status": {"before": previous.minor.status, "after": result.minor.status},
             "urgency": {"before": previous.urgency, "after": result.urgency},
             "state": {"before": previous.jurisdiction.state, "after": result.jurisdiction.state},
+            "routing_decision_id": {
+                "before": str(previous.routing.decision_id) if previous.routing else None,
+                "after": str(result.routing.decision_id) if result.routing else None,
+            },
         },
     )
     session.commit()

@@ -70,6 +70,8 @@ class RoutingOutcome(BaseModel):
     ruleset_version: str
     targets: list[RoutingTarget] = []
     trace: list[RuleTrace] = []
+    # Extension: a rule asked for a supervisor to check this decision.
+    review_required: bool = False
 
 
 class TriageResult(BaseModel):

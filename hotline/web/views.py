@@ -326,7 +326,7 @@ def case_page(request: Request, case_id: str, session: SessionDep, web_user: Adv
     return render(
         request,
         "cases/detail.html",
-        {"case": case, "targets": case_service.routing_targets_of(tips)},
+        {"case": case, "targets": case_service.current_routing_targets(session=session, tips=tips)},
         web_user=web_user,
     )
 
