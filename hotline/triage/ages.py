@@ -128,6 +128,8 @@ _L_PREDICATE = _Left(
     ),
     ("is", "am", "are", "was", "were", "turn", "be", "'"),
 )
+# "I am a 45-year-old truck driver", "soy una señora de 70 años": the reporter describing themself.
+_L_I_AM_A = re.compile(r"\b(?:i'm|im|i\s+am|soy|yo\s+soy)\s+(?:a|an|un|una)\s+\Z")
 _L_FIRST_PERSON = _Left(
     re.compile(rf"\b(?:i'm|im|i\s+am|i\s+was|iam)\s+{_QUALIFIERS}\Z"),
     ("i'm", "im", "i am", "i was", "iam"),
@@ -260,6 +262,8 @@ class AgeReading:
     # Where to look back for the person when the grammar names none ("Tiene 15 años.").
     search_from: int
     words: str = ""
+    # Which construction read it: "since", "cuando", "los", "tiene", "predicate", "apposition"…
+    grammar: str = ""
 
     @property
     def minor(self) -> bool:
@@ -316,7 +320,9 @@ def _read_number(narrative: Narrative, start: int, end: int, values: list[int]) 
     )
     if marker is not None:
         reading = _with_left_context(narrative, start, end + marker.end(), values, left, left_offset)
-        if marker.re is not _R_YEARS_OF_AGE:
+        if _L_I_AM_A.search(left):
+            reading.subject, reading.first_person = None, True
+        elif marker.re is not _R_YEARS_OF_AGE:
             # "Caller's 30-year-old daughter": the age belongs to the person word it modifies.
             modified = _noun_after(narrative, end + marker.end())
             if modified is not None:
@@ -414,19 +420,19 @@ def _with_left_context(
     first_person = False
     span_start = start
     quals = ""
-    grammar = False
+    grammar = ""
 
     def subject_token(group_start: int) -> int:
         return narrative.token_at(left_offset + group_start)
 
     if (match := _L_SINCE.search(left)) is not None:
-        grammar = True
+        grammar = "since"
         time = "since" if "since" in match.group("conj") else "past"
         subject = subject_token(match.start("subj"))
         quals = match.group("quals")
         span_start = left_offset + match.start()
     elif (match := _L_CUANDO.search(left)) is not None:
-        grammar = True
+        grammar = "cuando"
         time = "since" if "desde" in match.group("conj") or "partir" in match.group("conj") else "past"
         first_person = match.group("verb") in {"tuve", "cumpli"} or " yo " in f" {match.group()} "
         quals = match.group("quals")
@@ -435,12 +441,12 @@ def _with_left_context(
         conj = match.group("conj")
         if conj in {"hasta", "antes de", "despues de"}:
             return None
-        grammar = True
+        grammar = "los"
         time = "since" if conj in {"desde", "a partir de"} else "past"
         quals = match.group("quals")
         span_start = left_offset + match.start()
     elif (match := _L_TIENE.search(left)) is not None:
-        grammar = True
+        grammar = "tiene"
         verb = match.group("verb")
         quals = match.group("quals")
         first_person = verb.endswith(("tengo", "tenemos", "cumpli", "voy a cumplir", "acabo de cumplir"))
@@ -460,22 +466,22 @@ def _with_left_context(
             quals = f"turning {quals}"
         span_start = left_offset + match.start()
     elif (match := _L_AGE.search(left)) is not None:
-        grammar = True
+        grammar = "age"
         quals = f"{match.group('cmp') or ''} {match.group('quals')}"
         if match.group("time") in {"at", "since", "from", "by", "starting at", "desde", "a"}:
             time = "since" if match.group("time") in {"since", "desde", "from"} else "past"
         span_start = left_offset + match.start()
     elif (match := _L_LOOKS.search(left)) is not None:
-        grammar = True
+        grammar = "looks"
         kind = "appearance"
         quals = match.group("quals")
         span_start = left_offset + match.start()
     elif (match := _L_CLAIMS.search(left)) is not None:
-        grammar = True
+        grammar = "claims"
         quals = match.group("quals")
         span_start = left_offset + match.start()
     elif (match := _L_FIRST_PERSON.search(left)) is not None:
-        grammar = True
+        grammar = "first_person"
         first_person = True
         quals = match.group("quals")
         if " was" in match.group():
@@ -484,7 +490,7 @@ def _with_left_context(
     elif (match := _L_PREDICATE.search(left)) is not None and _is_person_subject(
         narrative, subject_token(match.start("subj_c") if match.group("subj_c") else match.start("subj"))
     ):
-        grammar = True
+        grammar = "predicate"
         subject = subject_token(match.start("subj_c") if match.group("subj_c") else match.start("subj"))
         verb = match.group("verb") or match.group("contraction") or ""
         quals = (
@@ -501,34 +507,38 @@ def _with_left_context(
     ):
         if not _R_APPOSITION_END.match(narrative.folded, end):
             return None
-        grammar = True
+        if "(" in match.group() and narrative.folded[end : end + 1] == ")":
+            end += 1  # "the victim (14)"
+        grammar = "apposition"
         subject = subject_token(match.start("noun"))
         quals = match.group("quals")
         span_start = left_offset + match.start()
     elif (match := _L_NOUN_ABOUT.search(left)) is not None and match.group("noun") in lexicon.PERSON_WORDS:
-        grammar = True  # "a woman about 35", "the girl who is maybe 15"
+        grammar = "noun_about"  # "a woman about 35", "the girl who is maybe 15"
         subject = subject_token(match.start("noun"))
         span_start = left_offset + match.start()
     elif ((match := _L_OF.search(left)) is not None and match.group("noun") in lexicon.PERSON_WORDS) or (
         (match := _L_DE_NOUN.search(left)) is not None and match.group("noun") in lexicon.PERSON_WORDS
     ):
-        grammar = True
+        grammar = "of"
         subject = subject_token(match.start("noun"))
+        if _L_I_AM_A.search(left, 0, match.start("noun")):
+            subject, first_person = None, True  # "soy una señora de 70 años"
         quals = match.group("quals")
         span_start = left_offset + match.start()
     elif (match := _L_ES_ELLIPSIS.search(left)) is not None:
-        grammar = True
+        grammar = "ellipsis"
         subject = subject_token(match.start("subj"))
         first_person = match.group("subj") == "yo"
         span_start = left_offset + match.start()
     elif (match := _L_AT.search(left)) is not None:
-        grammar = True
+        grammar = "at"
         time = "since" if match.group().startswith(("from", "since")) else "past"
         span_start = left_offset + match.start()
     elif (match := _L_BARE_BOUND.search(left)) is not None:
         if not 10 <= low <= 25:
             return None  # "over 50 people", "under 10 minutes": only bounds near 18 are about minors
-        grammar = True
+        grammar = "bound"
         quals = match.group("cmp")
         span_start = left_offset + match.start()
     if require and not grammar:
@@ -562,6 +572,7 @@ def _with_left_context(
         first_person=first_person,
         search_from=span_start,
         words=narrative.folded[span_start:end],
+        grammar=grammar,
     )
 
 

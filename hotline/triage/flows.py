@@ -85,6 +85,8 @@ def triage_tip(*, session: Session, tip: Tip, actor: Actor) -> TriageResult:
             "case_action": case_match.action,
             "minor_status": classification.minor.status,
             "urgency": classification.urgency,
+            "trafficking_type": classification.trafficking_type,
+            "classifier": classify.CLASSIFIER_VERSION,
             "state": jurisdiction.state,
         },
     )

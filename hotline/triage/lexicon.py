@@ -68,7 +68,8 @@ NEUTRAL_WORDS: dict[str, str] = {
     "farmworker": "n", "farmworkers": "n", "waitress": "f", "waitresses": "f", "dancer": "n",
     "dancers": "n", "individual": "n", "neighbor": "n", "neighbors": "n", "tenant": "n", "resident": "n",
     "residents": "n", "someone": "n", "nanny": "f", "housekeeper": "n", "maid": "f", "wife": "f",
-    "husband": "m", "aunt": "f", "uncle": "m", "coworker": "n", "sister-in-law": "f", "fiance": "n",
+    "husband": "m", "driver": "n", "aunt": "f", "uncle": "m", "coworker": "n", "sister-in-law": "f",
+    "fiance": "n",
     # Spanish
     "mujer": "f", "mujeres": "f", "hombre": "m", "hombres": "m", "senora": "f", "senoras": "f",
     "senorita": "f", "senoritas": "f", "muchacha": "f", "muchachas": "f", "muchacho": "m",
@@ -86,7 +87,7 @@ SUSPECT_WORDS: dict[str, str] = {
     "employer": "n", "employers": "n", "supervisor": "n", "foreman": "m", "recruiter": "n",
     "recruiters": "n", "smuggler": "n", "smugglers": "n", "coyote": "n", "john": "m", "johns": "m",
     "buyer": "n", "buyers": "n", "customer": "n", "customers": "n", "client": "n", "clients": "n",
-    "driver": "n", "madam": "f", "mamasan": "f", "abuser": "n", "perpetrator": "n", "suspect": "n",
+    "madam": "f", "mamasan": "f", "abuser": "n", "perpetrator": "n", "suspect": "n",
     "suspects": "n", "stepfather": "m", "stepdad": "m", "contractor": "n", "dealer": "m", "bouncer": "m",
     "guard": "n", "guards": "n", "daddy": "m", "handler": "n",
     # Spanish
@@ -156,7 +157,7 @@ AGENT_VERBS = frozenset(
         "raping", "locks", "locking", "keeps", "keeping", "kept", "hits", "hitting", "manages", "managing",
         "employs", "hired", "hires", "grooms", "grooming", "makes", "made", "pays", "paid", "drives",
         "drops", "picks", "watches", "guards", "guarding", "advertises", "takes", "took", "introduces",
-        "offers", "offering", "collects", "collecting", "pimp",
+        "offers", "offering", "collects", "collecting",
         # Spanish (third person, present and past)
         "vende", "venden", "vendia", "vendio", "obliga", "obligan", "obligaba", "obligo", "explota",
         "explotan", "controla", "controlan", "maneja", "trae", "traen", "trajo", "recluta", "golpea",

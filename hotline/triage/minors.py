@@ -138,7 +138,7 @@ _EDUCATION_HISTORY = re.compile(
     r"educated|graduat\w*|diploma|ged|degree|level|termino|terminar|termine|estudio|estudie|estudios|"
     r"llego\s+hasta|curso|escolaridad|nivel|hasta|dejo|quit|left)\b"
 )
-_ATTENDS = re.compile(r"\b(?:is|esta|goes|va|attends|cursa)\b")
+_ATTENDS = re.compile(r"\b(?:is\s+in|esta\s+en|goes\s+to|va\s+(?:a|en)|attends|cursa)\b")
 _EDUCATION_AFTER = re.compile(r"\s*(?:education|level|diploma|degree|equivalency|de\s+estudios|completa)\b")
 _LOCATION_BEFORE = frozenset(
     {"near", "nearby", "across", "behind", "beside", "next", "outside", "front", "by", "past", "blocks",
@@ -221,7 +221,7 @@ class _Finding:
     covers: set[str] = field(default_factory=set)
     covers_all: bool = False
     cancellable: bool = False  # a teen word: an adult age for the same person in the same sentence wins
-    anchor_word: str | None = None
+    anchor_words: frozenset[str] = frozenset()
     kind: str = "age"  # or the kind of word: school, minor, teen, appearance, adult, childhood, student
 
 
@@ -252,11 +252,18 @@ def assess_minor(tip: Any, narrative: Narrative | None = None) -> MinorAssessmen
     likely = [f for f in likely if f not in cancelled]
 
     minor_ages = [age for age in structured.minor_ages] + [f.age for f in confirmed if f.age is not None]
+    # When a minor wins, adult evidence is still shown: a supervisor sees the conflict and how it resolved.
+    outweighed = structured.adult_evidence + [f.evidence for f in adult]
+    outweighed = [
+        _restate(item, f"{item.reason}; a minor is indicated too, and conflicts resolve toward the minor")
+        for item in outweighed
+    ]
     if structured.minor_evidence or confirmed:
         evidence = structured.minor_evidence + [f.evidence for f in confirmed] + [f.evidence for f in likely]
+        evidence += structured.likely_evidence + outweighed
         status, min_age = "confirmed", min(minor_ages)
     elif structured.likely_evidence or likely:
-        evidence = structured.likely_evidence + [f.evidence for f in likely]
+        evidence = structured.likely_evidence + [f.evidence for f in likely] + outweighed
         status, min_age = "likely", None
     elif _all_victims_adult(structured, adult, narrative):
         evidence = structured.adult_evidence + [f.evidence for f in adult]
@@ -274,7 +281,7 @@ def assess_minor(tip: Any, narrative: Narrative | None = None) -> MinorAssessmen
 def _same_person(teen: _Finding, adult: _Finding) -> bool:
     if adult.covers_all or adult.sentence != teen.sentence:
         return False
-    return teen.anchor_word is None or not adult.covers or teen.anchor_word in adult.covers
+    return not teen.anchor_words or not adult.covers or bool(teen.anchor_words & adult.covers)
 
 
 def _restate(evidence: Evidence, reason: str) -> Evidence:
@@ -586,13 +593,17 @@ def _cue_finding(context: _Context, match: re.Match[str]) -> _Finding | None:
             reason = "in her teens: may be under 18"
         else:
             reason = "a word for a teenager, and no adult age stated for the victim"
-        anchor = _noun_after_phrase(narrative, start, end)
+        # The person the teen word is about: itself ("a teen") and the noun it modifies ("teen mom").
+        anchors = {word for word in re.findall(r"[a-z]+", phrase) if word in lexicon.PERSON_WORDS}
+        following = _noun_after_phrase(narrative, end, end)
+        if following is not None:
+            anchors.add(narrative.words[following])
         return _Finding(
             narrative.evidence(start, end, reason),
             "likely",
             sentence=sentence,
             cancellable=True,
-            anchor_word=narrative.words[anchor] if anchor is not None else None,
+            anchor_words=frozenset(anchors),
         )
     if past is not None and past.group("was"):
         # "she was a teen runaway years ago but is an adult now": a minor once, not tied to the exploitation
@@ -695,10 +706,9 @@ def _school_excluded(narrative: Narrative, match: re.Match[str]) -> str | None:
     clause_start, clause_end = narrative.clause(start)
     index = narrative.token_at(start)
     before = narrative.words[max(0, index - 6) : index]
-    finished = _EDUCATION_AFTER.match(text, end) or _EDUCATION_HISTORY.search(
-        text, max(clause_start, narrative.starts[max(0, index - 6)]), start
-    )
-    if finished and not _ATTENDS.search(text, clause_start, start):
+    history = _EDUCATION_HISTORY.search(text, max(clause_start, narrative.starts[max(0, index - 6)]), start)
+    attends = history is not None and _ATTENDS.search(text, history.end(), start)
+    if _EDUCATION_AFTER.match(text, end) or (history is not None and not attends):
         return "a level of schooling finished, not a school attended now"
     if set(before[-3:]) & _LOCATION_BEFORE:
         return "a place near a school"
@@ -789,7 +799,7 @@ def _role_of_reading(context: _Context, reading: AgeReading) -> tuple[str, int |
         # subject when it is the topic, and the topic of a tip is the victim, not the last man named.
         if (
             anchor is not None
-            and not _subject_position(narrative, anchor, reading.search_from)
+            and not _subject_position(narrative, anchor, reading)
             and _role_of(context, anchor, minor_age=reading.minor) != "victim"
         ):
             topic = _nearest_person(
@@ -809,12 +819,24 @@ def _role_of_reading(context: _Context, reading: AgeReading) -> tuple[str, int |
     return role, anchor
 
 
-def _subject_position(narrative: Narrative, anchor: int, position: int) -> bool:
-    """Whether the person word sits right before the verb, as its subject ("el señor tiene 70 años")."""
+def _subject_position(narrative: Narrative, anchor: int, reading: AgeReading) -> bool:
+    """Whether the person word is the subject the age belongs to.
+
+    Right before the verb ("el señor tiene 70 años"); or, for an age at an event ("a los 14"), the subject
+    that opens the same clause ("El padrote empezó en esto a los 14 años"), unless a clitic shows the event
+    was done to someone else ("… a los 13 la vendieron").
+    """
+    position = reading.search_from
     here = narrative.token_at(position)
-    if here - anchor > 2:
+    if narrative.clause(narrative.starts[anchor]) != narrative.clause(position):
         return False
-    return narrative.clause(narrative.starts[anchor]) == narrative.clause(position)
+    if here - anchor <= 2:
+        return True
+    if reading.grammar != "los":
+        return False
+    clause_first = narrative.token_at(narrative.clause(position)[0])
+    between = narrative.words[anchor + 1 : here]
+    return anchor - clause_first <= 1 and not set(between) & lexicon.SPANISH_CLITICS
 
 
 def _kin_role(context: _Context, anchor: int, reading: AgeReading) -> str:
@@ -937,7 +959,7 @@ def _acts_as_exploiter(narrative: Narrative, index: int) -> bool:
     words = narrative.words
     if index > 0 and words[index - 1] == "older":
         return True
-    if any(words[i] in {"mayor", "older"} for i in range(index + 1, min(index + 3, len(words)))):
+    if _described_as_older(words, index):
         return True
     _, sentence_end = narrative.sentence(narrative.starts[index])
     last = min(len(words), index + 10)
@@ -974,6 +996,18 @@ def _acts_as_exploiter(narrative: Narrative, index: int) -> bool:
         if previous in lexicon.SPANISH_CLITICS and _disagrees(words[index], word):
             continue  # "la muchacha … la obligan": they force her; she is not the one forcing
         return True
+    return False
+
+
+def _described_as_older(words: list[str], index: int) -> bool:
+    """ "a man older than her", "un señor mayor", "un hombre mucho mayor" — not "es mayor de edad"."""
+    after = words[index + 1 : index + 4]
+    if after[:1] == ["older"]:
+        return True
+    for offset, word in enumerate(after[:2]):
+        if word == "mayor":
+            following = after[offset + 1] if offset + 1 < len(after) else ""
+            return following != "de" and (offset == 0 or after[0] in {"mucho", "mas", "bien"})
     return False
 
 

@@ -36,7 +36,7 @@ _SEX = Cues(
     r"se\s+van\s+con\s+ellos\s+a\s+(?:un|el|los)\s+(?:motel|hotel|cuartos?)|"
     r"sleep(?:s|ing)?\s+with\s+(?:other\s+|older\s+|different\s+)?(?:men|guys|clients|customers|them|his\s+friends|"
     r"strangers)|slept\s+with\s+(?:men|guys|clients)|hook(?:s|ing)?\s+up\s+with|"
-    r"(?:posts?|posting|posted|advertis\w*)\s+(?:her|them|him|girls|women|me)\b|(?:sold|sell\w*)\s+online|"
+    r"(?:posts?|posting|posted|advertis\w*)\s+(?:ads?\s+(?:for|of|with)\s+)?(?:her|them|him|girls|women|me)\b|(?:sold|sell\w*)\s+online|"
     r"(?:sells|selling|sold|sell)\s+(?:her|them|women|girls|me|him|us)\b(?!\s+(?:to\s+(?:a|the)\s+(?:farm\w*|rancher|"
     r"family|factory|restaurant)|candy|flowers|roses|drugs))|(?:being|been|was|were|is|are|get|gets|got)\s+sold\b"
     r"(?!\s+(?:to\s+(?:a|the)\s+(?:farm|family|factory)|as\s+(?:a\s+)?(?:maid|worker|servant)))|"
