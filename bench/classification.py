@@ -29,7 +29,7 @@ from hotline.tips.schemas import TipIn
 from hotline.triage import classify
 
 DATA = Path(__file__).resolve().parent / "data"
-FILES = {"dev": DATA / "classification_dev.jsonl", "heldout": DATA / "classification_heldout.jsonl"}
+FILES = {split: DATA / f"classification_{split}.jsonl" for split in ("dev", "heldout1", "heldout2")}
 STATUSES = ("confirmed", "likely", "unknown", "adult")
 MINOR = {"confirmed", "likely"}
 
@@ -153,11 +153,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--split", choices=["dev", "heldout", "all"], default="all")
+    parser.add_argument("--split", choices=[*FILES, "all"], default="all")
     parser.add_argument("--errors", action="store_true", help="print each tip the classifier gets wrong")
     parser.add_argument("--seconds", type=float, default=3.0, help="how long to measure speed (0: skip)")
     args = parser.parse_args()
-    splits = ["dev", "heldout"] if args.split == "all" else [args.split]
+    splits = list(FILES) if args.split == "all" else [args.split]
     examples = load(splits)
     results = {example.id: classify.classify_tip(example.tip) for example in examples}
     files = ", ".join(str(FILES[split].relative_to(DATA.parent.parent)) for split in splits)
