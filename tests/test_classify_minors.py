@@ -400,3 +400,43 @@ def test_the_reporter_telling_their_own_story_is_the_victim():
 def test_no_narrative_and_no_persons_is_unknown():
     minor, _ = assess(None, [{"role": "victim"}])
     assert minor == MinorAssessment(status="unknown", min_age=None, evidence=[])
+
+
+# --- rules added after the first held-out run (see bench/data/README.md) --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("narrative", "words", "status"),
+    [
+        (
+            "A girl who looks about 13 waits by the ice machine while men visit the room.",
+            "looks about 13",
+            "likely",
+        ),
+        (
+            "My daughter says a boy in her class sells a girl in her grade to older guys.",
+            "in her grade",
+            "likely",
+        ),
+        ("Mi hijo dice que una chica de su salón sale con un señor que le paga.", "de su salón", "likely"),
+        ("The profile gives 16 as her age and offers dates.", "16 as her age", "confirmed"),
+        ("She was sold by her cousin from age 12, and she is 25 now.", "from age 12", "confirmed"),
+    ],
+)
+def test_more_ways_of_saying_a_minor(narrative, words, status):
+    minor, _ = assess(narrative)
+    assert minor.status == status
+    assert_points_at(minor, narrative, words)
+
+
+def test_kid_said_of_a_young_adult_gives_way_to_the_stated_age():
+    narrative = "The kid at the car wash, he's maybe 21, says the owner keeps his passport and pays nothing."
+    minor, _ = assess(narrative)
+    assert minor.status == "adult"
+    assert "not counted" in assert_points_at(minor, narrative, "kid").reason
+
+
+def test_adult_words_about_they_cover_the_group_they_stand_for():
+    narrative = "The farmworkers live in a barn and are never paid. They are grown men, most over 40."
+    minor, _ = assess(narrative)
+    assert minor.status == "adult"

@@ -212,3 +212,17 @@ def test_any_text_gives_a_valid_result(narrative):
     assert result.minor.status in {"confirmed", "likely", "unknown", "adult"}
     assert (result.minor.min_age is not None) == (result.minor.status == "confirmed")
     spans_of(all_evidence(result), narrative)
+
+
+def test_explicit_present_is_an_emergency_even_when_the_reporter_saw_it():
+    narrative = "En este momento un hombre tiene a una muchacha en el cuarto 12; la vi entrar llorando."
+    result = classify_text(narrative)
+    assert result.urgency == "emergency"
+    assert "En este momento" in spans_of(result.urgency_evidence, narrative)
+
+
+def test_since_then_carries_a_past_date_into_the_present():
+    narrative = "Le quitaron el pasaporte hace 8 años y no le pagan desde entonces."
+    result = classify_text(narrative)
+    assert result.urgency == "high"
+    assert "desde entonces" in spans_of(result.urgency_evidence, narrative)

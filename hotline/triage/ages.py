@@ -66,7 +66,9 @@ _QUALIFIERS = rf"(?P<quals>(?:\b{_QUALIFIER}\s+)*)"
 
 # Right of the number.
 _R_YEARS_OLD = re.compile(r"\s*-?\s*(?:years?|yrs?|yr)\.?\s*-?\s*olds?\b")
-_R_YEARS_OF_AGE = re.compile(r"\s+years?\s+of\s+age\b")
+_R_YEARS_OF_AGE = re.compile(
+    r"\s+(?:years?\s+of\s+age|as\s+(?:her|his|their|the)\s+age|como\s+(?:su\s+)?edad)\b"
+)
 _R_YO = re.compile(r"(?:\s*y/o\b|\s*y\.o\.?|yo\b|yrs?\b)")
 # "15 yo" with a space: in Spanish "yo" is "I" ("a las 5 yo salí"), so only before an English word or the end.
 _R_YO_SPACED = re.compile(
@@ -229,6 +231,8 @@ _PAST_VERBS = ("was", "were", "tenia", "tuvo", "tuve", "tenian", "cumplio", "cum
 
 # After a bare age ("she is 15 and…", "tiene 14, la conocí…") comes a function word or punctuation; a noun
 # after a number means it counts something.
+# Constructions that also introduce counts ("tiene 20 empleados", "at least 10 mattresses").
+_COUNTABLE = frozenset({"tiene", "bound", "at"})
 _BARE_AGE_FOLLOWERS = frozenset(
     {"and", "or", "but", "y", "o", "e", "u", "pero", "now", "yet", "already", "ahora", "ya", "todavia",
      "aun", "apenas", "nomas", "next", "this", "in", "on", "en", "el", "la", "when", "cuando", "so",
@@ -349,7 +353,11 @@ def _read_number(narrative: Narrative, start: int, end: int, values: list[int]) 
         reading.low, reading.high, reading.kind = min(values), 120, "bound"
         return reading
     reading = _with_left_context(narrative, start, end, values, left, left_offset, require=True)
-    if reading is not None and reading.subject is None and next_word not in _BARE_AGE_FOLLOWERS | {None}:
+    if (
+        reading is not None
+        and reading.grammar in _COUNTABLE
+        and next_word not in _BARE_AGE_FOLLOWERS | {None}
+    ):
         return None  # "tiene 20 empleados", "at least 10 mattresses": a count, not an age
     return reading
 

@@ -72,7 +72,9 @@ _SCHOOL = (
     r"goes\s+to\s+school|going\s+to\s+school|go\s+to\s+school|at\s+school|from\s+school|after\s+school|"
     r"before\s+school|skip(?:s|ping|ped)?\s+school|miss(?:es|ing|ed)?\s+school|(?:her|his)\s+school|"
     r"school\s+(?:bus|counselor|nurse|resource\s+officer|district|uniform|social\s+worker)|"
-    r"(?:dropped|drop)\s+out\s+of\s+school|truan(?:t|cy)|"
+    r"(?:dropped|drop)\s+out\s+of\s+school|truan(?:t|cy)|(?:in|at)\s+(?:my|her|his|our|their|the\s+same)\s+"
+    r"(?:grade|class)|same\s+grade|classmates?|"
+    r"(?:en|de)\s+(?:mi|su|el\s+mismo)\s+(?:grado|salon)|companer[ao]s?\s+de\s+(?:clase|escuela|salon|grado)|"
     rf"{_ES_ORDINAL}\s+(?:ano\s+)?(?:de\s+)?(?:grado|primaria|secundaria|secu|prepa|preparatoria|bachillerato)|"
     r"secundaria|secu|prepa|preparatoria|bachillerato|primaria|kinder|jardin\s+de\s+ninos|"
     r"(?:va|iba|van|ir|fue|ya\s+no\s+va)\s+a\s+la\s+escuela|en\s+la\s+escuela|de\s+la\s+escuela|"
@@ -605,6 +607,16 @@ def _cue_finding(context: _Context, match: re.Match[str]) -> _Finding | None:
             cancellable=True,
             anchor_words=frozenset(anchors),
         )
+    if kind == "minor" and phrase in {"kid", "kids"} and past is None:
+        # "kid" is also said of young adults ("the kid at the register, he's like 20"): like a teen word,
+        # it gives way to an adult age stated for the same person.
+        return _Finding(
+            narrative.evidence(start, end, "a word for a minor"),
+            "likely",
+            sentence=sentence,
+            cancellable=True,
+            anchor_words=frozenset({phrase}),
+        )
     if past is not None and past.group("was"):
         # "she was a teen runaway years ago but is an adult now": a minor once, not tied to the exploitation
         return _Finding(
@@ -665,6 +677,14 @@ def _adult_cue(context: _Context, match: re.Match[str]) -> _Finding | None:
     covers = {narrative.words[anchor]} if anchor is not None else set()
     phrase_words = set(re.findall(r"[a-z]+", match.group()))
     covers |= phrase_words & set(lexicon.PERSON_WORDS)
+    # "They are grown men": the adult words describe the subject of the copula, and who it stands for.
+    index = narrative.token_at(start)
+    for back in (1, 2):
+        if index - back - 1 >= 0 and narrative.words[index - back] in lexicon.COPULAS:
+            subject = index - back - 1
+            antecedent = _antecedent(narrative, subject)
+            covers.add(narrative.words[antecedent if antecedent is not None else subject])
+            break
     clause_start, _ = narrative.clause(start)
     universal = bool(
         re.search(
@@ -824,19 +844,23 @@ def _subject_position(narrative: Narrative, anchor: int, reading: AgeReading) ->
 
     Right before the verb ("el señor tiene 70 años"); or, for an age at an event ("a los 14"), the subject
     that opens the same clause ("El padrote empezó en esto a los 14 años"), unless a clitic shows the event
-    was done to someone else ("… a los 13 la vendieron").
+    was done to someone else ("… a los 13 la vendieron"). Never the agent of a passive ("by her stepfather").
     """
     position = reading.search_from
     here = narrative.token_at(position)
     if narrative.clause(narrative.starts[anchor]) != narrative.clause(position):
         return False
-    if here - anchor <= 2:
-        return True
-    if reading.grammar != "los":
-        return False
+    if anchor > 0 and narrative.words[anchor - 1] in {"by", "por"}:
+        return False  # "trafficked by her stepfather from age 13": the agent of a passive is not the subject
+    if reading.grammar not in _AGE_AT_AN_EVENT:
+        return here - anchor <= 2
     clause_first = narrative.token_at(narrative.clause(position)[0])
     between = narrative.words[anchor + 1 : here]
     return anchor - clause_first <= 1 and not set(between) & lexicon.SPANISH_CLITICS
+
+
+# Ages at an event ("a los 14", "at age 13", "since she was 15"): they belong to the clause's subject.
+_AGE_AT_AN_EVENT = frozenset({"los", "age", "at", "since", "cuando"})
 
 
 def _kin_role(context: _Context, anchor: int, reading: AgeReading) -> str:

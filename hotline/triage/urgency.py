@@ -36,15 +36,20 @@ _DANGER_NOW = Cues(
 # A sentence about the past, or about the reporter's own evening ("I drove past tonight").
 _PAST_SENTENCE = re.compile(
     r"\b(?:years?\s+ago|last\s+(?:year|month)|used\s+to|back\s+in|in\s+(?:19|20)\d\d|when\s+(?:i|she|he)\s+was|"
-    r"escaped|got\s+out|(?<!desde\s)hace\s+(?:\w+\s+)?anos(?!\s+que)|el\s+ano\s+pasado|solia|se\s+escapo|cuando\s+(?:era|tenia)|"
-    r"is\s+safe|esta\s+a\s+salvo|i\s+(?:saw|drove|went|passed|noticed|walked)|\bvi\b|pase\s+por)\b"
+    r"escaped|got\s+out|(?<!desde\s)hace\s+(?:\w+\s+)?anos(?!\s+que)|el\s+ano\s+pasado|solia|se\s+escapo|"
+    r"cuando\s+(?:era|tenia)|is\s+safe|esta\s+a\s+salvo)\b"
 )
+# The reporter's own evening ("I drove past the spa tonight"): "tonight" there says when they saw, not when
+# someone is in danger. Explicit present ("right now", "en este momento") is not affected.
+_REPORTER_SAW = re.compile(r"\b(?:i\s+(?:saw|drove|went|passed|noticed|walked)|vi|pase\s+por)\b")
+_EVENING = re.compile(r"\b(?:tonight|this\s+evening|esta\s+noche|hoy\s+en\s+la\s+noche)\b")
 _SAFE_NOW = re.compile(
     r"\b(?:safe|a\s+salvo|segura\s+ahora|not\s+in\s+(?:immediate\s+)?danger|no\s+esta\s+en\s+peligro)\b"
 )
 
 # Ongoing or in the last days.
 _ONGOING = Cues(
+    r"since\s+then|ever\s+since|to\s+this\s+day|desde\s+entonces|hasta\s+(?:hoy|la\s+fecha|ahora)|"
     r"today|yesterday|last\s+night|this\s+(?:morning|week|weekend|afternoon)|(?:a\s+few|two|three|couple\s+of|"
     r"\d+)\s+days\s+ago|just\s+(?:now|texted|called|told|saw|escaped|left)|currently|still|every\s+(?:day|night|"
     r"week|weekend)|all\s+(?:day|night)|most\s+nights|at\s+all\s+hours|all\s+hours|every\s+(?:monday|tuesday|"
@@ -127,6 +132,8 @@ def _danger_now(narrative: Narrative) -> list[Evidence]:
             continue  # "no weapons", "not in immediate danger right now"
         if _PAST_SENTENCE.search(text, sentence_start, sentence_end):
             continue
+        if _EVENING.match(match.group()) and _REPORTER_SAW.search(text, sentence_start, sentence_end):
+            continue
         clause_start, clause_end = narrative.clause(start)
         if _SAFE_NOW.search(text, clause_start, clause_end):
             continue
@@ -134,6 +141,12 @@ def _danger_now(narrative: Narrative) -> list[Evidence]:
         if len(found) == 3:
             break
     return found
+
+
+# Words that carry the past into the present: they win over a past date in the same sentence.
+_STILL = re.compile(
+    r"(?:still|since\s+then|ever\s+since|to\s+this\s+day|todavia|desde\s+entonces|hasta\s+(?:hoy|la\s+fecha|ahora)|sigue)"
+)
 
 
 def _ongoing_and_over(narrative: Narrative) -> tuple[list[Evidence], list[Evidence]]:
@@ -146,8 +159,10 @@ def _ongoing_and_over(narrative: Narrative) -> tuple[list[Evidence], list[Eviden
     ongoing = []
     for match in _ONGOING.finditer(narrative):
         sentence = narrative.sentence(match.start())
-        if sentence in over_sentences or narrative.negated(match.start(), window=2):
+        if narrative.negated(match.start(), window=2):
             continue
+        if sentence in over_sentences and not _STILL.match(match.group()):
+            continue  # "hace 10 años le quitó el pasaporte", unless "… y no le paga desde entonces"
         if text[sentence[0] : sentence[1]].rstrip().endswith("?"):
             continue  # a question ("are they being trafficked?") reports nothing
         ongoing.append(narrative.evidence(match.start(), match.end(), "going on now or in the last days"))
