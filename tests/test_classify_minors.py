@@ -440,3 +440,46 @@ def test_adult_words_about_they_cover_the_group_they_stand_for():
     narrative = "The farmworkers live in a barn and are never paid. They are grown men, most over 40."
     minor, _ = assess(narrative)
     assert minor.status == "adult"
+
+
+# --- rules added after the second held-out run ---------------------------------------------------------
+
+
+def test_the_age_after_a_relative_clause_belongs_to_the_noun_it_describes():
+    narrative = "The trafficker is 23 and the boy he brought from Honduras is 15."
+    minor, _ = assess(narrative)
+    assert (minor.status, minor.min_age) == ("confirmed", 15)
+    assert_points_at(minor, narrative, "is 15")
+
+
+@pytest.mark.parametrize(
+    "narrative",
+    [
+        "Su esposo la trata como a una niña chiquita, pero ella tiene 33 y trabaja sin sueldo en su tienda.",
+        "My kids know the family. The husband keeps his wife's passport and pays her nothing at his store.",
+    ],
+)
+def test_comparisons_and_the_reporters_own_kids_are_not_minor_evidence(narrative):
+    assert assess(narrative)[0].status in {"unknown", "adult"}
+
+
+def test_seen_as_about_an_age_is_an_appearance():
+    narrative = "La muchacha se ve como de 15 años y un hombre la lleva con señores que le pagan."
+    minor, _ = assess(narrative)
+    assert minor.status == "likely"
+    assert_points_at(minor, narrative, "se ve como de 15 años")
+
+
+def test_a_person_selling_goods_is_not_the_exploiter():
+    narrative = (
+        "La señora de 50 años que vende elotes en la esquina dice que su marido la obliga a prostituirse."
+    )
+    minor, _ = assess(narrative)
+    assert minor.status == "adult"
+    assert "18 or over" in assert_points_at(minor, narrative, "señora de 50 años").reason
+
+
+def test_an_in_law_with_an_age_is_a_person():
+    narrative = "My sister-in-law, 44, works at a ranch where the owner keeps her passport and pays nothing."
+    minor, _ = assess(narrative)
+    assert minor.status == "adult"

@@ -226,3 +226,19 @@ def test_since_then_carries_a_past_date_into_the_present():
     result = classify_text(narrative)
     assert result.urgency == "high"
     assert "desde entonces" in spans_of(result.urgency_evidence, narrative)
+
+
+@pytest.mark.parametrize(
+    ("narrative", "kind"),
+    [
+        ("Men come to the apartment and after the woman takes them to the bedroom they pay the man.", "sex"),
+        ("Un señor le da dinero a su mamá a cambio de estar con la niña.", "sex"),
+        ("He pays the boys to pose without clothes and sells the pictures.", "sex"),
+        ("Le pagan por fotos sin ropa que luego venden.", "sex"),
+        ("The agency takes most of their pay for rent and the caregivers cannot quit.", "labor"),
+        ("La ponen a limpiar oficinas de noche y no le dan nada.", "labor"),
+        ("Trabajan en la pizca y nunca les pagan completo.", "labor"),
+    ],
+)
+def test_more_ways_of_saying_what_the_person_is_made_to_do(narrative, kind):
+    assert classify_text(narrative).trafficking_type == kind

@@ -157,7 +157,7 @@ _L_CLAIMS = _Left(
 )
 _L_APPOSITION = _Left(
     re.compile(
-        rf"(?P<noun>\b[a-z]+(?:-[a-z]+)?)\s*[,(]\s*(?:(?:ages?|aged|edad|now|ahora|de)\s*:?\s*)?{_QUALIFIERS}\Z"
+        rf"(?P<noun>\b[a-z]+(?:-[a-z]+)*)\s*[,(]\s*(?:(?:ages?|aged|edad|now|ahora|de)\s*:?\s*)?{_QUALIFIERS}\Z"
     ),
     (",", "("),
 )
@@ -177,7 +177,7 @@ _L_TIENE = _Left(
         r"ha\s+cumplido|habia\s+cumplido|han\s+cumplido)|acaba\s+de\s+cumplir|acababa\s+de\s+cumplir|"
         r"acabo\s+de\s+cumplir|va\s+a\s+cumplir|iba\s+a\s+cumplir|voy\s+a\s+cumplir|van\s+a\s+cumplir|"
         r"aparenta|aparentaba|aparentan|parece\s+de|parece\s+tener|parecen\s+de|parecia\s+de|parece\s+que\s+tiene|"
-        r"se\s+ve\s+de|se\s+ven\s+de|se\s+veia\s+de|no\s+pasa\s+de|no\s+pasan\s+de)"
+        r"se\s+ve(?:n|ia)?\s+(?:como\s+)?de|parece\w*\s+como\s+de|no\s+pasa\s+de|no\s+pasan\s+de)"
         rf"\s+{_QUALIFIERS}\Z"
     ),
     ("tien", "ten", "tuv", "cumpl", "aparent", "parec", "se ve", "pasa"),
@@ -495,11 +495,11 @@ def _with_left_context(
         if " was" in match.group():
             time = "past"
         span_start = left_offset + match.start()
-    elif (match := _L_PREDICATE.search(left)) is not None and _is_person_subject(
-        narrative, subject_token(match.start("subj_c") if match.group("subj_c") else match.start("subj"))
+    elif (match := _L_PREDICATE.search(left)) is not None and (
+        _is_person_subject(narrative, predicate_subject := _predicate_subject(narrative, match, left_offset))
     ):
         grammar = "predicate"
-        subject = subject_token(match.start("subj_c") if match.group("subj_c") else match.start("subj"))
+        subject = predicate_subject
         verb = match.group("verb") or match.group("contraction") or ""
         quals = (
             f"{verb} {match.group('quals')}"
@@ -510,6 +510,8 @@ def _with_left_context(
             time = "past"
         first_person = narrative.words[subject] in {"i", "i'm", "we", "we're"} or verb == "'m"
         span_start = left_offset + match.start()
+        if subject < narrative.token_at(span_start) and match.group("verb"):
+            span_start = left_offset + match.start("verb")  # "the boy he brought … is 15": point at "is 15"
     elif (match := _L_APPOSITION.search(left)) is not None and _apposition_noun(
         narrative, subject_token(match.start("noun"))
     ):
@@ -584,6 +586,21 @@ def _with_left_context(
     )
 
 
+def _predicate_subject(narrative: Narrative, match: re.Match[str], left_offset: int) -> int:
+    """The subject of "… is 16": the word before the verb, or across a relative clause the noun it
+    describes ("the girl he is selling is 16")."""
+    index = narrative.token_at(
+        left_offset + (match.start("subj_c") if match.group("subj_c") else match.start("subj"))
+    )
+    if _is_person_subject(narrative, index):
+        return index
+    clause_start = narrative.token_at(narrative.clause(narrative.starts[index])[0])
+    for back in range(index - 1, max(clause_start, index - 6) - 1, -1):
+        if narrative.words[back] in lexicon.PERSON_WORDS:
+            return back
+    return index
+
+
 def _is_person_subject(narrative: Narrative, index: int) -> bool:
     if index >= len(narrative.words):
         return False
@@ -596,6 +613,8 @@ def _is_person_subject(narrative: Narrative, index: int) -> bool:
         return True
     if word in lexicon.REPORTER_WORDS or word in lexicon.GROUP_WORDS or word in {"who", "we", "you", "i"}:
         return True
+    if index > 0 and narrative.words[index - 1] in _PLACE_PREPOSITIONS:
+        return False  # "from Honduras", "en Houston": a place, not a name
     return narrative.is_capitalized(index) and word not in _NOT_NAMES
 
 
@@ -621,6 +640,9 @@ def _noun_after(narrative: Narrative, position: int) -> int | None:
     return None
 
 
+_PLACE_PREPOSITIONS = frozenset(
+    {"from", "in", "at", "to", "near", "on", "of", "de", "en", "del", "desde", "a"}
+)
 # Capitalized words that start sentences or name places and things, not people.
 _NOT_NAMES = frozenset(
     {"the", "a", "an", "this", "that", "it", "there", "he", "she", "they", "we", "i", "my", "her", "his",

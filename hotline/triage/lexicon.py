@@ -216,6 +216,13 @@ ES_DURATION_RIGHT = frozenset(
      "mas"}
 )  # fmt: skip
 
+# What people sell that is not a person: "vende tamales" is a job, "vende a la niña" is trafficking.
+GOODS = frozenset(
+    {"tamales", "dulces", "flores", "comida", "fruta", "chicles", "droga", "drogas", "candy", "flowers",
+     "roses", "food", "drugs", "tacos", "elotes", "ropa", "clothes", "water", "agua", "rosas", "periodicos",
+     "magazines", "jewelry", "cars", "carros", "products", "productos"}
+)  # fmt: skip
+
 # --- scope ------------------------------------------------------------------------------------------
 
 NEGATORS = frozenset(

@@ -126,7 +126,11 @@ _CHILD_COMPOUNDS = frozenset(
     {"care", "support", "custody", "seat", "seats", "proof", "birth", "hood", "like"}
 )
 _CHILD_NOT_AFTER = frozenset({"only", "with", "inner", "like", "como", "unborn"})
-_COMPARISONS = ("like a", "like", "como a una", "como una", "como a un", "como un", "como")
+# "treats her like a child", "la trata como a una niña chiquita"
+_COMPARISON = re.compile(
+    r"\b(?:like|como|as\s+if\s+she\s+(?:was|were)|as\s+though)\s+(?:a\s+|an\s+)?(?:una\s+|un\s+)?"
+    r"(?:(?:little|small|nin[ao]|chiquit[ao])\s+)?\Z"
+)
 _ADULT_NOT_PERSON = frozenset(
     {"website", "websites", "site", "sites", "entertainment", "ads", "ad", "services", "section", "content",
      "store", "stores", "shop", "video", "videos", "film", "films", "movie", "movies", "industry", "club",
@@ -420,7 +424,7 @@ def _uncovered_victims(narrative: Narrative, covered: set[str]) -> bool:
 _BUYER_WORDS = frozenset({"men", "guys", "friends", "hombres", "amigos", "senores", "tipos", "males"})
 _BUYER_CONTEXT = re.compile(
     r"\b(?:sex\w*|prostitu\w*|pay\w*|paid|money|dates?|dinero|pag\w+|cobr\w+|clientes?|clients?|"
-    r"customers?|johns|cuartos|rooms?|motel|hotel|acost\w*|relaciones)\b"
+    r"customers?|johns|cuartos|rooms?|motel|hotel|acost\w*|relaciones|recib\w*|atiend\w*)\b"
 )
 
 
@@ -760,9 +764,7 @@ def _minor_word_excluded(context: _Context, match: re.Match[str]) -> str | None:
         return "a nickname, not an age"
     if word in {"child", "kid"} and next_word in _CHILD_COMPOUNDS:
         return "not about a child"
-    if word in {"child", "children", "kid", "kids", "nina", "ninas", "nino", "ninos"} and (
-        previous in _CHILD_NOT_AFTER or text[max(0, start - 12) : start].rstrip().endswith(_COMPARISONS)
-    ):
+    if previous in _CHILD_NOT_AFTER or _COMPARISON.search(text, max(0, start - 30), start):
         return "a comparison, not an age"
     clause_start, clause_end = narrative.clause(start)
     sentence_start, _ = narrative.sentence(start)
@@ -773,7 +775,7 @@ def _minor_word_excluded(context: _Context, match: re.Match[str]) -> str | None:
             return "children the victim looks after for the employer"
         if _AWAY.search(text, clause_start, clause_end):
             return "the victim's children, elsewhere"
-        if _possessor(narrative, index) == "household" and not EXPLOITATION.search(
+        if _possessor(narrative, index) in {"household", "mine"} and not EXPLOITATION.search(
             narrative, clause_start, clause_end
         ):
             return "the reporter's own children"
@@ -1017,6 +1019,8 @@ def _acts_as_exploiter(narrative: Narrative, index: int) -> bool:
         participle = word.endswith(("ed", "ght")) or word in _IRREGULAR_PARTICIPLES
         if participle and following not in _EN_OBJECTS:
             continue  # "forced into prostitution", "brought to Houston": done to them, not by them
+        if word in _SELLS and following in lexicon.GOODS:
+            continue  # "la señora que vende tamales"
         if previous in lexicon.SPANISH_CLITICS and _disagrees(words[index], word):
             continue  # "la muchacha … la obligan": they force her; she is not the one forcing
         return True
@@ -1043,6 +1047,7 @@ def _disagrees(noun: str, verb: str) -> bool:
 
 
 _SUBJECTS = frozenset({"he", "i", "they", "yo"})
+_SELLS = frozenset({"sells", "selling", "sold", "sell", "vende", "venden", "vendia", "vendio"})
 _BEFORE_OBJECTS = lexicon.AGENT_VERBS | {"a", "al"}
 _TAKES = frozenset({"takes", "took", "collects", "keeps", "kept"})
 _IRREGULAR_PARTICIPLES = frozenset({"sold", "kept", "made", "held", "paid", "took", "beat"})

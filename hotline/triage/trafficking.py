@@ -40,7 +40,10 @@ _SEX = Cues(
     r"(?:sells|selling|sold|sell)\s+(?:her|them|women|girls|me|him|us)\b(?!\s+(?:to\s+(?:a|the)\s+(?:farm\w*|rancher|"
     r"family|factory|restaurant)|candy|flowers|roses|drugs))|(?:being|been|was|were|is|are|get|gets|got)\s+(?:first\s+|also\s+|then\s+|later\s+)?sold\b"
     r"(?!\s+(?:to\s+(?:a|the)\s+(?:farm|family|factory)|as\s+(?:a\s+)?(?:maid|worker|servant)))|"
-    r"(?:men|guys|clients|customers|johns|strangers|his\s+friends)\b[^.;]{0,30}\b(?:pay|pays|paid|paying)\b|"
+    r"(?:men|guys|clients|customers|johns|strangers|his\s+friends)\b[^.;]{0,80}\b(?:pay|pays|paid|paying)\b|"
+    r"(?:men|guys|clients|customers)\b[^.;]{0,60}\b(?:give|gives|gave|giving)\s+(?:him|her|them)\s+(?:the\s+)?"
+    r"(?:money|cash)|meet\w*\s+(?:guys|men|older\s+men|customers|clients|johns)\b|"
+    r"without\s+(?:her\s+|their\s+|his\s+)?clothes|private\s+dances?|in\s+exchange\s+for\s+(?:sex|being\s+with)|"
     r"(?:pay|pays|paid|paying)\s+(?:him|her|them)\s+(?:for|to\s+(?:be|have|sleep|spend|take))|"
     r"(?:with|to)\s+(?:men|guys|his\s+friends|other\s+men|older\s+men|strangers|clients)\b[^.;]{0,40}\bfor\s+"
     r"(?:money|cash)|do\s+it\s+for\s+money|see(?:s|ing)?\s+(?:clients|customers|men|johns)|(?:with|go\s+with|leave\s+with)\s+"
@@ -50,7 +53,8 @@ _SEX = Cues(
     r"prostitu\w*|explotacion\s+sexual|servicios\s+sexuales|sexo|sexual(?:es|mente)?|trata\s+sexual|"
     r"relaciones\s+(?:sexuales\s+)?con|tener\s+relaciones|acost\w*\s+con|se\s+acuest\w*\s+con|padrote\w*|"
     r"proxeneta\w*|lenon\w*|table\s*dance|privados|desnud\w*|(?:videos?|fotos?)\s+(?:sexuales|intim\w*|porno\w*)|"
-    r"pornografia|burdel|casa\s+de\s+citas|pagina\s+de\s+citas|escort\w*|vend\w*\s+su\s+cuerpo|"
+    r"pornografia|sin\s+ropa|a\s+cambio\s+de\s+(?:estar|tener|sexo|acostarse)|"
+    r"(?:la|las|lo|los)\s+(?:va|van)\s+a\s+vender\b(?!\s+(?:dulces|flores|comida))|burdel|casa\s+de\s+citas|pagina\s+de\s+citas|escort\w*|vend\w*\s+su\s+cuerpo|"
     r"(?:la|las|lo|los|me)\s+(?:vende|venden|vendia|vendian|vendio|vendieron|ofrece|ofrecen|anuncia\w*|"
     r"publica\w*)\b(?!\s+(?:dulces|flores|chicles|tamales|comida|droga))|venderla\w*|vendiendola|"
     r"(?:estar|este|esten|estuviera|acostarse|irse|ir|salir|sale|se\s+va|se\s+van|van)\s+con\s+(?:los\s+|sus\s+|otros\s+|unos\s+)?(?:hombres|amigos|clientes|senores|tipos)|"
@@ -81,7 +85,10 @@ _LABOR_STRONG = Cues(
     r"trabajo\s+forzado|trabajo\s+infantil|servidumbre|sin\s+(?:pago|paga|sueldo|salario|pagarles|pagarle)|"
     r"sin\s+recibir\s+(?:pago|sueldo|salario|dinero)|sin\s+que\s+(?:le|les|me|nos)\s+pag\w+|"
     r"(?:no|ni)\s+(?:le|les|nos|me)\s+(?:paga\w*|han\s+pagado|ha\s+pagado|(?:puede|quiere|quieren)\s+pagar)|"
-    r"nunca\s+(?:le|les|nos|me)\s+(?:ha|han)\s+pagado|retien\w*\s+(?:el|su)\s+(?:sueldo|salario|pago)|"
+    r"nunca\s+(?:le|les|nos|me)\s+(?:ha\s+|han\s+)?paga\w*|no\s+(?:le|les|me|nos)\s+dan\s+nada|"
+    r"(?:limpiar|limpia|limpian|limpiando)\s+(?:casas|oficinas|cuartos|hoteles)|"
+    r"(?:takes?|took|keeps?|kept)\s+(?:most|half|all|part)\s+of\s+(?:their|her|his)\s+(?:pay|wages|earnings|checks?)|"
+    r"retien\w*\s+(?:el|su)\s+(?:sueldo|salario|pago)|"
     r"(?:quita\w*|queda\w*\s+con|descuenta\w*)\s+(?:el\s+resto\s+de\s+|la\s+mitad\s+de\s+|todo\s+)?"
     r"(?:el|su|sus|los|nuestros)?\s*(?:sueldo|cheques?|salario|pago)|horas\s+(?:al\s+dia|diarias|por\s+dia)|"
     r"(?:siete|7)\s+dias|de\s+sol\s+a\s+sol|(?:un|ningun)\s+dia\s+libre|\d+\s+dolares\s+(?:al|por|a\s+la)\s+"
@@ -99,7 +106,7 @@ _LABOR_PLACES = Cues(
     r"boat|fishing|sewing|"
     r"limpi\w+|cocina\w*|restaurantes?|pupuseria|taqueria|tienda|fabrica|maquila|planta|empacadora|construccion|"
     r"obra|techos|jardineria|campos?|rancho|granja|lecheria|vivero|cosecha|pizca|piscar|fresas|ladrillera|"
-    r"lavanderia|salon\s+de\s+unas|costura|cosiendo|coser|barco|taller|casa\s+de\s+(?:una|la|esa)\s+familia",
+    r"lavanderia|autolavado|caregivers?|salon\s+de\s+unas|costura|cosiendo|coser|barco|taller|casa\s+de\s+(?:una|la|esa)\s+familia",
     after=r"\b",
 )
 _WORK = re.compile(
