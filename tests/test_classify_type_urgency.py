@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hotline.triage import classify
+from hotline.triage.narrative import _CUES_REGISTRY, Cues, Narrative
 from tests.test_classify_minors import build
 
 EVALUATION_SET = Path(__file__).resolve().parent.parent / "bench" / "data"
@@ -242,3 +243,36 @@ def test_since_then_carries_a_past_date_into_the_present():
 )
 def test_more_ways_of_saying_what_the_person_is_made_to_do(narrative, kind):
     assert classify_text(narrative).trafficking_type == kind
+
+
+# --- Cues: the fast search finds what a plain scan finds ----------------------------------------------
+
+
+def _plain_scan(cues: Cues, narrative: Narrative) -> list[tuple[int, int]]:
+    found = [match.span() for match in cues.pattern.finditer(narrative.folded)]
+    if cues.fallback is not None:
+        found += [match.span() for match in cues.fallback.finditer(narrative.folded)]
+        found.sort(key=lambda span: (span[0], -span[1]))
+        kept, last_end = [], -1
+        for span in found:
+            if span[0] >= last_end:
+                kept.append(span)
+                last_end = max(span[1], span[0] + 1)
+        found = kept
+    return found
+
+
+def test_cues_find_the_same_phrases_as_a_plain_scan_on_the_evaluation_set():
+    for path in sorted(EVALUATION_SET.glob("classification_*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            narrative = Narrative(json.loads(line)["tip"]["narrative"])
+            for cues in _CUES_REGISTRY:
+                assert [m.span() for m in cues.finditer(narrative)] == _plain_scan(cues, narrative)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=60).map("".join))
+def test_cues_find_the_same_phrases_as_a_plain_scan_on_any_text(text):
+    narrative = Narrative(text)
+    for cues in _CUES_REGISTRY:
+        assert [m.span() for m in cues.finditer(narrative)] == _plain_scan(cues, narrative)

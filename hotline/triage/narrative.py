@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
 
 from hotline.triage import lexicon
 from hotline.triage.models import Evidence
@@ -341,58 +342,44 @@ _TOKEN_TRIGGERS: dict[str, tuple[tuple[int, tuple[str, ...] | None], ...]] = {}
 _TOKEN_TRIGGERS_LIMIT = 200_000
 
 
-def _split_alternatives(pattern: str) -> list[str]:
-    """The top-level alternatives of a pattern: "a|(?:b|c)d|e" -> ["a", "(?:b|c)d", "e"]."""
-    parts: list[str] = []
+def _syntax(pattern: str) -> Iterator[tuple[int, str, int]]:
+    """(index, character, depth after it) for each parenthesis and bar of a pattern that is not escaped or
+    inside a character class."""
     depth = 0
     in_class = False
-    current: list[str] = []
     index = 0
     while index < len(pattern):
         char = pattern[index]
         if char == "\\":
-            current.append(pattern[index : index + 2])
             index += 2
             continue
         if in_class:
             in_class = char != "]"
         elif char == "[":
             in_class = True
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "|" and depth == 0:
-            parts.append("".join(current))
-            current = []
-            index += 1
-            continue
-        current.append(char)
+        elif char in "()|":
+            depth += (char == "(") - (char == ")")
+            yield index, char, depth
         index += 1
-    parts.append("".join(current))
+
+
+def _split_alternatives(pattern: str) -> list[str]:
+    """The top-level alternatives of a pattern: "a|(?:b|c)d|e" -> ["a", "(?:b|c)d", "e"]."""
+    parts: list[str] = []
+    start = 0
+    for index, char, depth in _syntax(pattern):
+        if char == "|" and depth == 0:
+            parts.append(pattern[start:index])
+            start = index + 1
+    parts.append(pattern[start:])
     return parts
 
 
-def _closing_paren(pattern: str, opening: int) -> int:
-    depth = 0
-    index = opening
-    in_class = False
-    while index < len(pattern):
-        char = pattern[index]
-        if char == "\\":
-            index += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                return index
-        index += 1
+def _closing_paren(pattern: str) -> int:
+    """Where the group that opens the pattern closes."""
+    for index, char, depth in _syntax(pattern):
+        if char == ")" and depth == 0:
+            return index
     raise ValueError(f"unbalanced pattern: {pattern}")
 
 
@@ -407,7 +394,7 @@ def _first_words(alternative: str, depth: int = 0) -> set[tuple[str, str | None]
     """The (first word, second word or None) a match of `alternative` must begin with; None if unknown."""
     alternative = _LEADING_ZERO_WIDTH.sub("", alternative)
     if alternative.startswith(("(?:", "(?P<")):
-        close = _closing_paren(alternative, 0)
+        close = _closing_paren(alternative)
         after = alternative[close + 1 : close + 3]
         if after[:1] in {"?", "*"} or after.startswith("{0"):
             return None
