@@ -33,3 +33,11 @@ def tip_payload(**overrides: Any) -> dict[str, Any]:
     payload["external_id"] = f"test-{next(_counter):06d}"
     payload.update(overrides)
     return {key: value for key, value in payload.items() if value is not ...}
+
+
+# For tips about an adult: the base narrative speaks of a 15-year-old, which the classifier rightly reads
+# as a minor whatever the persons list says.
+ADULT_NARRATIVE = (
+    "A woman in her thirties says the owner of the restaurant where she works keeps her passport and does "
+    "not pay her."
+)

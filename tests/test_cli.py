@@ -98,7 +98,10 @@ def test_triage_prints_one_result_per_line_in_order_and_writes_nothing(committed
         "not json at all",
         json.dumps(
             tip_payload(
-                external_id="dry-2", persons=[{"role": "victim", "age": 34}], location={"state": "OH"}
+                external_id="dry-2",
+                narrative="Her employer keeps her passport and pays her nothing for cleaning his houses.",
+                persons=[{"role": "victim", "age": 34}],
+                location={"state": "OH"},
             )
         ),
     ]

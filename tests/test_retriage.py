@@ -27,7 +27,10 @@ def _submitted(session, **overrides) -> Tip:
 
 def test_retriage_takes_the_new_reading_keeps_the_case_and_is_audited(session):
     tip = _submitted(
-        session, persons=[], narrative="Someone is being made to work without pay.", location=None
+        session,
+        persons=[],
+        narrative="Years ago my cousin was made to work at a farm without pay.",
+        location=None,
     )
     first = dict(tip.triage)
     case_id = uuid.UUID(first["case"]["id"])

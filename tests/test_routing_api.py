@@ -13,7 +13,7 @@ from hotline.auth.models import system_actor
 from hotline.cases import service as case_service
 from routing import service as routing_service
 from routing.models import Agency, RoutingDecision, RoutingOverride, Ruleset
-from tests.factories import tip_payload
+from tests.factories import ADULT_NARRATIVE, tip_payload
 
 DEFAULT = routing_service.shipped_default_ruleset()
 
@@ -97,6 +97,7 @@ def test_decisions_list_filters_and_pages(client, auth):
         client,
         advocate,
         persons=[{"role": "victim", "age": 30}],
+        narrative=ADULT_NARRATIVE,
         consent_to_report=False,
         trafficking_type="labor",
     )
@@ -162,7 +163,13 @@ def test_replay_reproduces_the_decision_and_shows_what_the_current_version_would
 
 def test_override_needs_a_reason_keeps_the_original_and_is_audited(client, auth, session):
     supervisor = auth("supervisor")
-    tip = _submit(client, auth(), persons=[{"role": "victim", "age": 25}], consent_to_report=False)
+    tip = _submit(
+        client,
+        auth(),
+        persons=[{"role": "victim", "age": 25}],
+        consent_to_report=False,
+        narrative=ADULT_NARRATIVE,
+    )
     decision_id = tip["triage"]["routing"]["decision_id"]
     url = f"/api/v1/decisions/{decision_id}/override"
     targets = [{"agency_id": "services-tx"}, {"agency_id": "le-tx", "priority": "high", "sla_minutes": 60}]
@@ -244,7 +251,13 @@ def test_old_versions_stay_readable(client, auth):
 def test_simulation_counts_changes_and_writes_nothing(client, auth, session):
     supervisor = auth("supervisor")
     _submit(client, auth())
-    _submit(client, auth(), persons=[{"role": "victim", "age": 40}], consent_to_report=False)
+    _submit(
+        client,
+        auth(),
+        persons=[{"role": "victim", "age": 40}],
+        consent_to_report=False,
+        narrative=ADULT_NARRATIVE,
+    )
     candidate = DEFAULT.replace(
         "when: {minor_status: adult}\n    then: {route: [{state_agency: services}]",
         "when: {minor_status: adult}\n    then: {route: [national]",

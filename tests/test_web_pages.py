@@ -20,7 +20,7 @@ from hotline.audit.models import AuditEvent
 from hotline.tips.models import Tip
 from hotline.web import display, i18n
 from hotline.web.forms import TipForm, read_form, validate
-from tests.factories import tip_payload
+from tests.factories import ADULT_NARRATIVE, tip_payload
 
 TEMPLATES = Path(__file__).parents[1] / "hotline" / "web" / "templates"
 
@@ -329,7 +329,10 @@ def test_reports_show_the_figures_and_the_csv_export_is_audited_and_free_of_pers
     client.post(
         "/api/v1/tips",
         json=tip_payload(
-            channel="sms", received_at="2026-11-21T10:00:00-06:00", persons=[{"role": "victim", "age": 30}]
+            channel="sms",
+            received_at="2026-11-21T10:00:00-06:00",
+            persons=[{"role": "victim", "age": 30}],
+            narrative=ADULT_NARRATIVE,
         ),
         headers=headers,
     )

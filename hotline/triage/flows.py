@@ -124,6 +124,8 @@ def triage_tip(*, session: Session, tip: Tip, actor: Actor) -> TriageResult:
             "case_action": case_match.action,
             "minor_status": result.minor.status,
             "urgency": result.urgency,
+            "trafficking_type": result.trafficking_type,
+            "classifier": classify.CLASSIFIER_VERSION,
             "state": result.jurisdiction.state,
             "jurisdiction_source": result.jurisdiction.source,
             "routing_decision_id": str(result.routing.decision_id) if result.routing else None,
@@ -174,6 +176,7 @@ def retriage_tip(
             "case_id": str(case.id),
             "minor_status": {"before": previous.minor.status, "after": result.minor.status},
             "urgency": {"before": previous.urgency, "after": result.urgency},
+            "classifier": classify.CLASSIFIER_VERSION,
             "state": {"before": previous.jurisdiction.state, "after": result.jurisdiction.state},
             "routing_decision_id": {
                 "before": str(previous.routing.decision_id) if previous.routing else None,
