@@ -49,6 +49,23 @@ class Settings(BaseSettings):
         SecretStr("development-only-secret-key"), validation_alias=_env("SECRET_KEY")
     )
 
+    # Keys the blocking-key hashes of dedup (HMAC-SHA256): the match index holds no plaintext. Changing it
+    # needs `hotline cases duplicates --reindex` so that stored keys are hashed with the new one.
+    matching_key: SecretStr = Field(
+        SecretStr("development-only-matching-key"), validation_alias=_env("MATCHING_KEY")
+    )
+    # Dedup decisions on the match probability (0-1) of the best candidate case: at or above `link` the tip
+    # joins that case; at or above `review` it opens its own case and goes to the supervisors' review queue.
+    match_link_threshold: float = Field(0.9, ge=0, le=1, validation_alias=_env("MATCH_LINK_THRESHOLD"))
+    match_review_threshold: float = Field(0.5, ge=0, le=1, validation_alias=_env("MATCH_REVIEW_THRESHOLD"))
+    # A blocking key shared by more cases than this (a common name in a big state) finds no candidates:
+    # it cannot tell them apart, and reading them all would make a lookup scan.
+    match_max_cases_per_key: int = Field(
+        50, ge=1, le=10_000, validation_alias=_env("MATCH_MAX_CASES_PER_KEY")
+    )
+    # Candidate cases scored per tip (those sharing the most keys first).
+    match_max_candidates: int = Field(30, ge=1, le=1_000, validation_alias=_env("MATCH_MAX_CANDIDATES"))
+
     @field_validator("database_url")
     @classmethod
     def _normalise_postgres_driver(cls, value: str) -> str:
@@ -79,6 +96,17 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "HOTLINE_SECRET_KEY must be set to a random value of 32+ characters in production"
                 )
+            matching_key = self.matching_key.get_secret_value()
+            if (
+                matching_key in PLACEHOLDER_SECRETS
+                or matching_key.startswith("development-only")
+                or len(matching_key) < 32
+            ):
+                raise ValueError(
+                    "HOTLINE_MATCHING_KEY must be set to a random value of 32+ characters in production"
+                )
+        if self.match_review_threshold > self.match_link_threshold:
+            raise ValueError("HOTLINE_MATCH_REVIEW_THRESHOLD must not be above HOTLINE_MATCH_LINK_THRESHOLD")
         return self
 
     @property

@@ -20,12 +20,29 @@ ACCESS_MATRIX: dict[tuple[str, str], set[Role]] = {
     ("GET", "/api/v1/tips/{tip_id}"): ADVOCATES,
     ("GET", "/api/v1/cases"): ADVOCATES,
     ("GET", "/api/v1/cases/{case_id}"): ADVOCATES,
+    ("GET", "/api/v1/match-reviews"): {Role.supervisor},
+    ("GET", "/api/v1/match-reviews/{review_id}"): {Role.supervisor},
+    ("POST", "/api/v1/match-reviews/{review_id}/confirm"): {Role.supervisor},
+    ("POST", "/api/v1/match-reviews/{review_id}/reject"): {Role.supervisor},
+    ("POST", "/api/v1/cases/{case_id}/merge"): {Role.supervisor},
+    ("GET", "/api/v1/cases/{case_id}/match-decisions"): {Role.supervisor},
+    ("POST", "/api/v1/tips/{tip_id}/move-to-new-case"): {Role.supervisor},
 }
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz")}
-SAMPLE_BODIES = {("POST", "/api/v1/tips"): {"narrative": "walking the routes"}}
+SAMPLE_BODIES = {
+    ("POST", "/api/v1/tips"): {"narrative": "walking the routes"},
+    ("POST", "/api/v1/match-reviews/{review_id}/confirm"): {"reason": "walking the routes"},
+    ("POST", "/api/v1/match-reviews/{review_id}/reject"): {"reason": "walking the routes"},
+    ("POST", "/api/v1/cases/{case_id}/merge"): {
+        "into_case_id": "00000000-0000-0000-0000-000000000003",
+        "reason": "walking the routes",
+    },
+    ("POST", "/api/v1/tips/{tip_id}/move-to-new-case"): {"reason": "walking the routes"},
+}
 SAMPLE_PARAMS = {
     "tip_id": "00000000-0000-0000-0000-000000000001",
     "case_id": "00000000-0000-0000-0000-000000000002",
+    "review_id": "00000000-0000-0000-0000-000000000004",
 }
 
 

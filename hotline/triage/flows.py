@@ -18,9 +18,10 @@ from hotline.auth.models import Actor, system_actor
 from hotline.cases import service as case_service
 from hotline.cases.models import Case
 from hotline.database import is_postgres, utcnow
+from hotline.matching import service as matching_service
 from hotline.tips.models import Tip
 from hotline.triage import classify
-from hotline.triage.models import CaseMatch, TriageResult
+from hotline.triage.models import TriageResult
 from routing import jurisdiction as routing_jurisdiction
 
 log = structlog.get_logger(__name__)
@@ -47,8 +48,7 @@ def triage_tip(*, session: Session, tip: Tip, actor: Actor) -> TriageResult:
 
     classification = classify.classify_tip(tip)
     jurisdiction = routing_jurisdiction.resolve_jurisdiction(tip)
-    case = case_service.open_case_for_tip(session=session, tip=tip, actor=actor)
-    case_match = CaseMatch(id=case.id, action="new", score=None, candidates=[])
+    case, case_match = matching_service.place_tip(session=session, tip=tip, actor=actor)
     case_service.absorb_triage(
         case,
         minor_status=classification.minor.status,

@@ -37,6 +37,8 @@ class CaseCandidate(BaseModel):
     case_id: uuid.UUID
     score: float
     fields: dict[str, float] = {}
+    # Extension: each field's log-likelihood weight in the score (README "Dedup").
+    weights: dict[str, float] = {}
 
 
 class CaseMatch(BaseModel):
