@@ -55,9 +55,13 @@ class Settings(BaseSettings):
         SecretStr("development-only-matching-key"), validation_alias=_env("MATCHING_KEY")
     )
     # Dedup decisions on the match probability (0-1) of the best candidate case: at or above `link` the tip
-    # joins that case; at or above `review` it opens its own case and goes to the supervisors' review queue.
-    match_link_threshold: float = Field(0.9, ge=0, le=1, validation_alias=_env("MATCH_LINK_THRESHOLD"))
-    match_review_threshold: float = Field(0.5, ge=0, le=1, validation_alias=_env("MATCH_REVIEW_THRESHOLD"))
+    # joins that case (if a name, phone, email, address or second person agrees); at or above `review` it
+    # opens its own case and goes to the supervisors' review queue. A tip that also matches another case at
+    # or above `merge` proves the two are one: they are merged (audited; a supervisor can move tips back).
+    match_link_threshold: float = Field(0.7, ge=0, le=1, validation_alias=_env("MATCH_LINK_THRESHOLD"))
+    match_review_threshold: float = Field(0.3, ge=0, le=1, validation_alias=_env("MATCH_REVIEW_THRESHOLD"))
+    match_merge_threshold: float = Field(0.99, ge=0, le=1, validation_alias=_env("MATCH_MERGE_THRESHOLD"))
+    match_auto_merge: bool = Field(True, validation_alias=_env("MATCH_AUTO_MERGE"))
     # A blocking key shared by more cases than this (a common name in a big state) finds no candidates:
     # it cannot tell them apart, and reading them all would make a lookup scan.
     match_max_cases_per_key: int = Field(
@@ -105,8 +109,11 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "HOTLINE_MATCHING_KEY must be set to a random value of 32+ characters in production"
                 )
-        if self.match_review_threshold > self.match_link_threshold:
-            raise ValueError("HOTLINE_MATCH_REVIEW_THRESHOLD must not be above HOTLINE_MATCH_LINK_THRESHOLD")
+        if not self.match_review_threshold <= self.match_link_threshold <= self.match_merge_threshold:
+            raise ValueError(
+                "dedup thresholds must keep HOTLINE_MATCH_REVIEW_THRESHOLD <= HOTLINE_MATCH_LINK_THRESHOLD"
+                " <= HOTLINE_MATCH_MERGE_THRESHOLD"
+            )
         return self
 
     @property

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from hotline.matching.nicknames import full_forms
 from hotline.matching.normalize import PersonProfile, Profile, phonetic
 
 # How strongly sharing a key of each kind suggests the same case; orders candidates before scoring.
@@ -27,6 +28,10 @@ KEY_STRENGTH: dict[str, int] = {
     "phone7": 4,
     "address": 4,
     "name_state": 3,
+    "name": 2,
+    "given_state": 2,
+    "family_state": 2,
+    "initials_year": 1,
     "family_year": 3,
     "given_year": 3,
 }
@@ -34,6 +39,7 @@ MAX_NAMES_PER_PERSON = 3
 MAX_GIVEN_FORMS = 3
 # Birth-year ranges wider than this ("between 20 and 40") are too vague to block on.
 MAX_BLOCKING_YEAR_SPAN = 4
+LOOKUP_YEAR_SLACK = 2
 # A tip with 50 persons must not hold hundreds of locks or index rows.
 MAX_KEYS_PER_TIP = 160
 
@@ -59,33 +65,53 @@ def _years(person: PersonProfile, purpose: Purpose) -> list[int]:
     if high - low > MAX_BLOCKING_YEAR_SPAN:
         return []
     if purpose == "index":
-        # One nominal year keeps the index small; lookups widen around it.
+        # One nominal year keeps the index small; lookups widen around it by the most two reports of one
+        # person's age usually differ (a year each way, and a range's nominal year a year off its ends).
         return [(low + high + 1) // 2]
-    return list(range(low - 1, high + 2))
+    return list(range(low - LOOKUP_YEAR_SLACK, high + LOOKUP_YEAR_SLACK + 1))
 
 
 def _person_keys(person: PersonProfile, states: list[str], purpose: Purpose) -> Iterable[tuple[str, str]]:
+    """From broad to narrow: when a broad key is too common at scale, a narrower one still finds the case.
+
+    A misspelt given or family name breaks every key that holds it, so each part is also keyed with only the
+    other part's initial (and a state, and a birth year when known)."""
     years = _years(person, purpose)
     for name in person.names[:MAX_NAMES_PER_PERSON]:
         given_codes = [phonetic(form) for form in name.given_keys[:MAX_GIVEN_FORMS]]
-        family_codes = [phonetic(family) for family in name.family]
+        # Initials as written (a typo rarely hits the first letter, but it can change a sound code's: Hannah
+        # is "AN", Hmarton "HM") and of the full forms (Chuy → Jesús).
+        given_initials = sorted({word[:1] for word in (name.given[0], *name.given_keys[:MAX_GIVEN_FORMS])})
+        # A nickname written where a family name goes ("Garcia Luchi") still keys as its full form.
+        family_words = list(dict.fromkeys(full_forms(word)[0] for word in name.family))
+        family_codes = [phonetic(word) for word in family_words]
         for given_code in given_codes:
             if not family_codes:
                 # A given name alone ("Maria, 15") is specific only with a birth year and a state.
                 for year in years:
                     for state in states:
                         yield "given_year", f"{given_code}|-|{year}|{state}"
-            for family_code in family_codes:
+            for family_word, family_code in zip(family_words, family_codes, strict=True):
                 # Sorted, so that 'Garcia Maria' written in either order files under the same key.
                 pair = "|".join(sorted((given_code, family_code)))
-                for state in states:
-                    yield "name_state", f"{pair}|{state}"
+                # Nationwide, for reports that name no state (and people moved); a common name exceeds
+                # the per-key cap at scale and then only its narrower keys are used.
+                yield "name", pair
                 for year in years:
                     yield "name_year", f"{pair}|{year}"
-                    for state in states:
-                        # One name part may be misspelt; the other part's initial keeps these specific.
-                        yield "family_year", f"{family_code}|{given_code[:1]}|{year}|{state}"
-                        yield "given_year", f"{given_code}|{family_code[:1]}|{year}|{state}"
+                for state in states:
+                    yield "name_state", f"{pair}|{state}"
+                    yield "given_state", f"{given_code}|{family_word[:1]}|{state}"
+                    for year in years:
+                        yield "given_year", f"{given_code}|{family_word[:1]}|{year}|{state}"
+        for family_word, family_code in zip(family_words, family_codes, strict=True):
+            for initial in given_initials:
+                for state in states:
+                    yield "family_state", f"{family_code}|{initial}|{state}"
+                    for year in years:
+                        yield "family_year", f"{family_code}|{initial}|{year}|{state}"
+                        # Both parts misspelt: the initials, the birth year and the state still agree.
+                        yield "initials_year", f"{initial}{family_word[:1]}|{year}|{state}"
 
 
 def raw_keys(profile: Profile, purpose: Purpose = "index") -> list[tuple[str, str]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -21,6 +22,7 @@ import phonenumbers
 from nameparser import HumanName
 from nameparser.config import Constants
 
+from hotline.matching import frequencies
 from hotline.matching.nicknames import full_forms
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
@@ -97,10 +99,11 @@ def phonetic(token: str) -> str:
 class NormalName:
     # The given name as written, then the full forms it may stand for (bob → robert).
     given: tuple[str, ...]
-    # Family-name candidates: the last word, and the one before it when the name has three or more words
-    # (the paternal surname of a Spanish double surname, or an English middle name).
+    # Family names, last word first: (maternal, paternal) for a Spanish double surname, (family,) else.
     family: tuple[str, ...]
     tokens: tuple[str, ...]
+    # The second word of a compound given name (María *José*, Mary *Ann*).
+    middle: str | None = None
 
     @property
     def given_keys(self) -> tuple[str, ...]:
@@ -122,12 +125,18 @@ def parse_name(raw: str | None) -> NormalName | None:
     if not words:
         return None
     nicknames = [word for word in fold(parsed.nickname).split() if word not in NAME_PARTICLES]
-    given_word = words[0]
+    return split_name(words, nicknames=nicknames)
+
+
+def split_name(words: Sequence[str], *, nicknames: Sequence[str] = ()) -> NormalName:
+    """Words in given-name-first order → given name, middle given name, and up to two family names."""
+    given_word, rest = words[0], list(words[1:])
+    middle = None
+    if len(rest) >= 2 and frequencies.is_second_given(rest[0]):
+        middle = rest.pop(0)
+    family = tuple(reversed(rest[-2:]))
     given = tuple(dict.fromkeys([given_word, *full_forms(given_word), *nicknames]))
-    family: tuple[str, ...] = ()
-    if len(words) >= 2:
-        family = (words[-1], words[-2]) if len(words) >= 3 else (words[-1],)
-    return NormalName(given=given, family=family, tokens=tuple(words))
+    return NormalName(given=given, family=family, tokens=tuple(words), middle=middle)
 
 
 # Phones and emails
@@ -225,6 +234,40 @@ def normalize_zip(raw: str | None) -> str | None:
     return digits[:5] if len(digits) >= 5 else None
 
 
+@lru_cache(maxsize=1)
+def _state_tables() -> tuple[dict[str, str], dict[str, str]]:
+    """ZIP prefix → state, and city name → state for the cities that are almost all in one state."""
+    import zipcodes
+
+    by_zip3: dict[str, Counter[str]] = {}
+    by_city: dict[str, Counter[str]] = {}
+    for entry in zipcodes.list_all():
+        by_zip3.setdefault(entry["zip_code"][:3], Counter())[entry["state"]] += 1
+        by_city.setdefault(fold(entry["city"]), Counter())[entry["state"]] += 1
+    zip_states = {prefix: states.most_common(1)[0][0] for prefix, states in by_zip3.items()}
+    city_states = {}
+    for city, states in by_city.items():
+        state, count = states.most_common(1)[0]
+        # Houston (95 % of its ZIP codes in Texas) says Texas; Columbus (Ohio, Georgia, …) says nothing.
+        if count >= CITY_STATE_MIN_ZIPS and count >= CITY_STATE_MIN_SHARE * sum(states.values()):
+            city_states[city] = state
+    return zip_states, city_states
+
+
+CITY_STATE_MIN_ZIPS = 5
+CITY_STATE_MIN_SHARE = 0.8
+
+
+def state_of_zip(zip_code: str | None) -> str | None:
+    """The state a ZIP code lies in (by its first three digits), offline."""
+    return _state_tables()[0].get(zip_code[:3]) if zip_code else None
+
+
+def state_of_city(city: str | None) -> str | None:
+    """The state of a big city whose name is (almost) only found in one state, offline."""
+    return _state_tables()[1].get(city) if city else None
+
+
 def normalize_gender(raw: str | None) -> str | None:
     return GENDERS.get(fold(raw)) if raw else None
 
@@ -292,6 +335,9 @@ class Profile:
     phones: set[str] = field(default_factory=set)  # E.164
     phones7: set[str] = field(default_factory=set)
     emails: set[str] = field(default_factory=set)
+    # Roles (victim, suspect, other) whose phone / email the profile knows.
+    phone_roles: set[str] = field(default_factory=set)
+    email_roles: set[str] = field(default_factory=set)
     addresses: list[NormalAddress] = field(default_factory=list)
     states: set[str] = field(default_factory=set)
     cities: set[str] = field(default_factory=set)
@@ -304,6 +350,8 @@ class Profile:
         self.phones |= other.phones
         self.phones7 |= other.phones7
         self.emails |= other.emails
+        self.phone_roles |= other.phone_roles
+        self.email_roles |= other.email_roles
         self.addresses.extend(address for address in other.addresses if address not in self.addresses)
         self.states |= other.states
         self.cities |= other.cities
@@ -337,21 +385,30 @@ def tip_profile(tip: TipLike, persons: Iterable[PersonLike] | None = None) -> Pr
             if phone.e164:
                 profile.phones.add(phone.e164)
             profile.phones7.add(phone.last7)
+            profile.phone_roles.add(person.role)
         email = normalize_email(person.email)
         if email:
             profile.emails.add(email)
+            profile.email_roles.add(person.role)
         address = normalize_address(person.address)
         if address is not None and address not in profile.addresses:
             profile.addresses.append(address)
     address = normalize_address(tip.location_address)
     if address is not None and address not in profile.addresses:
         profile.addresses.append(address)
-    if tip.location_country == "US" and tip.location_state:
-        profile.states.add(tip.location_state)
+    us = (tip.location_country or "US") == "US"
+    zip_code = normalize_zip(tip.location_zip) if us else None
+    if zip_code:
+        profile.zips.add(zip_code)
     city = fold(tip.location_city)
     if city:
         profile.cities.add(city)
-    zip_code = normalize_zip(tip.location_zip)
-    if zip_code:
-        profile.zips.add(zip_code)
+    # A tip that names a ZIP code or a big city but no state still belongs to one: blocking keys need it.
+    state = (
+        (tip.location_state if us else None)
+        or state_of_zip(zip_code)
+        or (state_of_city(city) if us else None)
+    )
+    if state:
+        profile.states.add(state)
     return profile

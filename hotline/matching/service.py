@@ -283,10 +283,10 @@ def match_profile(
     candidates.sort(key=lambda candidate: candidate.comparison.log2_odds, reverse=True)
     action = "new"
     if candidates:
-        best = candidates[0].comparison.score
-        if best >= settings.match_link_threshold:
+        best = candidates[0].comparison
+        if best.score >= settings.match_link_threshold and best.identified:
             action = "linked"
-        elif best >= settings.match_review_threshold:
+        elif best.score >= settings.match_review_threshold:
             action = "review"
     return MatchOutcome(
         action=action,
@@ -372,6 +372,7 @@ def place_tip(
     ]
     score = round(best.comparison.score, 4) if best else None
 
+    merged: list[uuid.UUID] = []
     if outcome.action == "linked" and best is not None:
         case = _lock_case(session, best.case_id)
         _reopen_if_closed(session, case, actor=actor, tip_id=tip.id)
@@ -383,6 +384,9 @@ def place_tip(
             subject_type="case",
             subject_id=case.id,
             detail={"tip_id": str(tip.id), "score": score, "fields": best.comparison.fields},
+        )
+        merged = _merge_bridged_cases(
+            session, tip=tip, case=case, outcome=outcome, actor=actor, settings=settings
         )
     else:
         case = case_service.open_case_for_tip(session=session, tip=tip, actor=actor, action=outcome.action)
@@ -413,7 +417,39 @@ def place_tip(
         keys=len(outcome.index_keys),
         common_keys_skipped=outcome.skipped_keys,
     )
-    return case, CaseMatch(id=case.id, action=outcome.action, score=score, candidates=shown)  # type: ignore[arg-type]
+    return case, CaseMatch(
+        id=case.id,
+        action=outcome.action,  # type: ignore[arg-type]
+        score=score,
+        candidates=shown,
+        merged_case_ids=merged,
+    )
+
+
+def _merge_bridged_cases(
+    session: Session, *, tip: Tip, case: Case, outcome: MatchOutcome, actor: Actor, settings: Settings
+) -> list[uuid.UUID]:
+    """A tip that is surely about two cases proves they are one (an earlier report named the girl, another
+    gave only her phone; this one gives both): merge the others into the case the tip joined."""
+    if not settings.match_auto_merge:
+        return []
+    merged: list[uuid.UUID] = []
+    for candidate in outcome.candidates[1:]:
+        comparison = candidate.comparison
+        if comparison.score < settings.match_merge_threshold or not comparison.identified:
+            continue
+        other = _resolve(session, [candidate.case_id])[candidate.case_id]
+        if other == case.id:
+            continue
+        merge_cases(
+            session=session,
+            case_id=other,
+            into_case_id=case.id,
+            reason=f"tip {tip.id} matched both cases (score {comparison.score:.4f})",
+            actor=actor,
+        )
+        merged.append(other)
+    return merged
 
 
 # Supervisors' decisions

@@ -46,6 +46,8 @@ class CaseMatch(BaseModel):
     action: CaseAction
     score: float | None = None
     candidates: list[CaseCandidate] = []
+    # Extension: other cases this tip proved to be the same one, merged into `id`.
+    merged_case_ids: list[uuid.UUID] = []
 
 
 class Jurisdiction(BaseModel):
