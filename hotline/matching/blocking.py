@@ -15,6 +15,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from hotline.matching.nicknames import full_forms
@@ -52,10 +53,16 @@ class BlockingKey:
     hash: int
 
 
+@lru_cache(maxsize=8)
+def _keyed(secret: bytes) -> hmac.HMAC:
+    return hmac.new(secret, digestmod=hashlib.sha256)
+
+
 def key_hash(secret: bytes, kind: str, value: str) -> int:
     """A signed 64-bit keyed hash (fits a BIGINT column and a PostgreSQL advisory lock)."""
-    digest = hmac.new(secret, f"{kind}\x1f{value}".encode(), hashlib.sha256).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
+    keyed = _keyed(secret).copy()  # the key's padding is hashed once, not for every key
+    keyed.update(f"{kind}\x1f{value}".encode())
+    return int.from_bytes(keyed.digest()[:8], "big", signed=True)
 
 
 def _years(person: PersonProfile, purpose: Purpose) -> list[int]:

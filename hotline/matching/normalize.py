@@ -107,8 +107,17 @@ class NormalName:
 
     @property
     def given_keys(self) -> tuple[str, ...]:
-        # Keys use only full forms, so 'Bob' and 'Robert' share one.
-        return full_forms(self.given[0]) if self.given else ()
+        # Keys use only full forms, so 'Bob' and 'Robert' share one; a second given name too, since many go
+        # by it (María Guadalupe is "Lupe").
+        forms = full_forms(self.given[0]) if self.given else ()
+        return tuple(dict.fromkeys((*forms, *(full_forms(self.middle) if self.middle else ()))))
+
+    @property
+    def goes_by(self) -> tuple[str, ...]:
+        """Every given name the person may be called by: the first, its full forms, the second given name."""
+        if not self.middle:
+            return self.given
+        return tuple(dict.fromkeys((*self.given, self.middle, *full_forms(self.middle))))
 
 
 @lru_cache(maxsize=65536)
@@ -160,7 +169,8 @@ def normalize_phone(raw: str | None, region: str = "US") -> NormalPhone | None:
     e164 = None
     try:
         number = phonenumbers.parse(raw, region or "US")
-        if phonenumbers.is_possible_number(number):
+        # Seven digits are "possible locally" only: without the area code there is no E.164 number.
+        if phonenumbers.is_possible_number_with_reason(number) == phonenumbers.ValidationResult.IS_POSSIBLE:
             e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
             digits = str(number.national_number)
     except phonenumbers.NumberParseException:
@@ -206,18 +216,22 @@ def normalize_address(raw: str | None) -> NormalAddress | None:
     words = [_STREET_WORDS.get(word, word) for word in segments[0].split()]
     unit: str | None = None
     for segment in segments[1:]:
-        parts = segment.split()
-        if parts and parts[0] in _UNIT_WORDS and len(parts) > 1:
-            unit = parts[1]
+        parts = [part for part in segment.split() if part not in _UNIT_WORDS]
+        if parts and segment.split()[0] in _UNIT_WORDS:
+            unit = parts[0]
     street: list[str] = []
     number: str | None = None
     index = 0
     while index < len(words):
         word = words[index]
         if word in _UNIT_WORDS:
-            if index + 1 < len(words):
-                unit = words[index + 1]
-            index += 2
+            # "Apt #5" reads "apt apt 5": the unit is the next word that is not itself a unit word.
+            index += 1
+            while index < len(words) and words[index] in _UNIT_WORDS:
+                index += 1
+            if index < len(words):
+                unit = words[index]
+            index += 1
             continue
         if number is None and not street and word[0].isdigit():
             number = word

@@ -245,10 +245,12 @@ class NameMatch:
 
 
 def _name_match(a: NormalName, b: NormalName) -> NameMatch:
-    given = given_similarity(a.given, b.given)
     if a.middle and b.middle:
         # María José and María Guadalupe are sisters' names, not spellings of one.
-        given = min(given, word_similarity(a.middle, b.middle))
+        given = min(given_similarity(a.given, b.given), word_similarity(a.middle, b.middle))
+    else:
+        # Either may go by a second given name: María Guadalupe is "Lupe".
+        given = given_similarity(a.goes_by, b.goes_by)
     family = family_similarity(a.family, b.family) if a.family and b.family else None
     return NameMatch(
         given,

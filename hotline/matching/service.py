@@ -191,27 +191,43 @@ def case_profiles(
     return profiles
 
 
+# One round trip for all keys, each an index-only range read bounded by LIMIT (PostgreSQL).
+_PG_CANDIDATES = sa.text(
+    "SELECT key.position, found.case_id"
+    " FROM unnest(CAST(:hashes AS bigint[])) WITH ORDINALITY AS key(hash, position)"
+    " CROSS JOIN LATERAL (SELECT case_id FROM match_key WHERE key_hash = key.hash LIMIT :per_key) AS found"
+)
+_SQLITE_CANDIDATES = "SELECT case_id FROM match_key WHERE key_hash = ? LIMIT ?"
+
+
+def _cases_under_keys(session: Session, hashes: list[int], per_key: int) -> dict[int, list[uuid.UUID]]:
+    """key position → the cases filed under that key, at most `per_key` of them."""
+    found: dict[int, list[uuid.UUID]] = defaultdict(list)
+    if is_postgres(session):
+        rows = session.execute(_PG_CANDIDATES, {"hashes": hashes, "per_key": per_key}).all()
+        for position, case_id in rows:
+            found[position - 1].append(case_id)
+        return found
+    # SQLite runs in process: one prepared statement per key costs microseconds, not a round trip.
+    cursor = session.connection().connection.cursor()
+    try:
+        for position, key_hash in enumerate(hashes):
+            for (case_id,) in cursor.execute(_SQLITE_CANDIDATES, (key_hash, per_key)).fetchall():
+                found[position].append(uuid.UUID(case_id) if isinstance(case_id, str) else case_id)
+    finally:
+        cursor.close()
+    return found
+
+
 def _candidate_case_ids(
     session: Session, keys: Sequence[blocking.BlockingKey], *, settings: Settings
 ) -> tuple[dict[uuid.UUID, list[str]], int]:
     """Cases filed under any of the keys, each with the kinds of keys it shares; and how many keys were
-    too common to use. One round trip: a UNION ALL of one bounded index range per key."""
+    too common to use. Reads only the (key_hash, case_id) index, a bounded range per key."""
     if not keys:
         return {}, 0
     cap = settings.match_max_cases_per_key
-    parts = []
-    for position, key in enumerate(keys):
-        per_key = (
-            select(MatchKey.case_id, sa.literal(position).label("position"))
-            .where(MatchKey.key_hash == key.hash)
-            .limit(cap + 1)
-            .subquery()
-        )
-        parts.append(select(per_key.c.case_id, per_key.c.position))
-    rows = session.execute(sa.union_all(*parts)).all()
-    by_key: dict[int, list[uuid.UUID]] = defaultdict(list)
-    for case_id, position in rows:
-        by_key[position].append(case_id if isinstance(case_id, uuid.UUID) else uuid.UUID(str(case_id)))
+    by_key = _cases_under_keys(session, [key.hash for key in keys], cap + 1)
     shared: dict[uuid.UUID, list[str]] = defaultdict(list)
     skipped = 0
     for position, case_ids in by_key.items():
@@ -252,12 +268,14 @@ def match_profile(
     settings: Settings | None = None,
     exclude_case_ids: Iterable[uuid.UUID] = (),
     exclude_tip_id: uuid.UUID | None = None,
+    lookup_keys: list[blocking.BlockingKey] | None = None,
 ) -> MatchOutcome:
     """Find and score the candidate cases of a profile and decide linked / review / new. Writes nothing."""
     settings = settings or get_settings()
     secret = _secret(settings)
     index_keys = blocking.blocking_keys(profile, secret=secret, purpose="index")
-    lookup_keys = blocking.blocking_keys(profile, secret=secret, purpose="lookup")
+    if lookup_keys is None:
+        lookup_keys = blocking.blocking_keys(profile, secret=secret, purpose="lookup")
     shared, skipped = _candidate_case_ids(session, lookup_keys, settings=settings)
     excluded = set(exclude_case_ids)
     # Merged cases hand their keys to the survivor, but a key written before a merge may still name one.
@@ -325,7 +343,8 @@ def _insert_ignoring_duplicates(session: Session) -> Any:
 def file_keys(session: Session, *, case_id: uuid.UUID, keys: Iterable[blocking.BlockingKey]) -> None:
     rows = [{"key_hash": key.hash, "case_id": case_id} for key in keys]
     if rows:
-        session.execute(_insert_ignoring_duplicates(session).values(rows).on_conflict_do_nothing())
+        # executemany of one cached statement (a multi-row VALUES would compile anew for each row count).
+        session.execute(_insert_ignoring_duplicates(session).on_conflict_do_nothing(), rows)
 
 
 def _lock_case(session: Session, case_id: uuid.UUID) -> Case:
@@ -361,9 +380,11 @@ def place_tip(
     """Put a tip in its case (linked, review or new) and file its keys, in the caller's transaction."""
     settings = settings or get_settings()
     profile = normalize.tip_profile(tip)
-    secret = _secret(settings)
-    lock_keys(session, blocking.blocking_keys(profile, secret=secret, purpose="lookup"))
-    outcome = match_profile(session, profile, settings=settings, exclude_tip_id=tip.id)
+    lookup_keys = blocking.blocking_keys(profile, secret=_secret(settings), purpose="lookup")
+    lock_keys(session, lookup_keys)
+    outcome = match_profile(
+        session, profile, settings=settings, exclude_tip_id=tip.id, lookup_keys=lookup_keys
+    )
     best = outcome.best
     shown = [
         candidate.as_candidate()
