@@ -15,7 +15,7 @@ from hotline.matching import service as matching_service
 from hotline.matching.models import MatchDecision, MatchKey, MatchReview
 from tests.factories import tip_payload
 
-VICTIM = {"role": "victim", "name": "María Guadalupe Orozco Ibarra", "age": 15, "gender": "female"}
+VICTIM = {"role": "victim", "name": "Guadalupe Orozco Ibarra", "age": 15, "gender": "female"}
 SAME_VICTIM = {"role": "victim", "name": "Lupe Orozco", "dob": "2011-03-04", "gender": "F"}
 HOUSTON = {"city": "Houston", "county": "Harris", "state": "TX", "zip": "77022"}
 

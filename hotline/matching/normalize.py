@@ -112,12 +112,16 @@ class NormalName:
         forms = full_forms(self.given[0]) if self.given else ()
         return tuple(dict.fromkeys((*forms, *(full_forms(self.middle) if self.middle else ()))))
 
-    @property
-    def goes_by(self) -> tuple[str, ...]:
-        """Every given name the person may be called by: the first, its full forms, the second given name."""
-        if not self.middle:
-            return self.given
-        return tuple(dict.fromkeys((*self.given, self.middle, *full_forms(self.middle))))
+
+# Commas (Family, Given), quotes and brackets (nicknames) need the name parser; plain words do not.
+_NEEDS_PARSER = re.compile(r"[,\"()]")
+
+
+def _is_title_or_suffix(word: str) -> bool:
+    constants = _NAME_CONSTANTS
+    return (
+        word in constants.titles or word in constants.suffix_acronyms or word in constants.suffix_not_acronyms
+    )
 
 
 @lru_cache(maxsize=65536)
@@ -125,6 +129,11 @@ def parse_name(raw: str | None) -> NormalName | None:
     """'Garcia Lopez, María' and 'MARIA GARCIA-LOPEZ' → given ('maria',), family ('lopez', 'garcia')."""
     if not raw or not raw.strip():
         return None
+    if not _NEEDS_PARSER.search(raw):
+        # Most names are just words: parsing them costs more than all the rest of matching a tip.
+        words = [word for word in fold(raw).split() if word not in NAME_PARTICLES]
+        if words and not _is_title_or_suffix(words[0]) and not _is_title_or_suffix(words[-1]):
+            return split_name(words)
     parsed = HumanName(raw, constants=_NAME_CONSTANTS)
     words: list[str] = []
     for part in (parsed.first, parsed.middle, parsed.last):

@@ -66,8 +66,8 @@ def _levels(*levels: tuple[float, str, float, float]) -> tuple[Level, ...]:
 
 # The documented model (README "Dedup"): (lowest similarity of the level, label, m, u). Estimated by
 # bench/dedup_fit.py (seed 101, 8,000 tips), rounded; levels marked * were set by judgment where the
-# generated data is narrower than life (its reports of one case never span years or states, its ages are
-# never far off), so that one field cannot outvote all the others.
+# generated data is narrower than life (its reports of one case never span years or states, ages are never
+# far off, phones never change) or too thin to estimate, so that no single field outvotes all the others.
 MODELS: dict[str, FieldModel] = {
     "name": FieldModel(
         "given and family name together (Jaro-Winkler; nicknames, accents, order, Spanish surnames)",
@@ -75,10 +75,10 @@ MODELS: dict[str, FieldModel] = {
             (1.0, "same given and family name", 0.531, 0.053),
             (0.9, "same name, spelt a little differently", 0.431, 0.051),
             (0.85, "a similar name", 0.03, 0.041),
-            (0.8, "same given name, no family name on one side", 0.3, 0.2),
-            (0.5, "same family name, another given name", 0.008, 0.131),
-            (0.4, "same given name, another family name", 0.01, 0.245),
-            (0.0, "different", 0.006, 0.478),
+            (0.8, "same given name, no family name on one side", 0.3, 0.2),  # * too few to estimate
+            (0.5, "same family name, another given name", 0.008, 0.131),  # * an alias, a middle name
+            (0.4, "same given name, another family name", 0.01, 0.245),  # * a married name
+            (0.0, "different", 0.006, 0.478),  # *
         ),
     ),
     "name_common": FieldModel(
@@ -87,42 +87,43 @@ MODELS: dict[str, FieldModel] = {
             (1.0, "same given and family name", 0.558, 0.127),
             (0.9, "same name, spelt a little differently", 0.418, 0.095),
             (0.85, "a similar name", 0.015, 0.025),
-            (0.8, "same given name, no family name on one side", 0.3, 0.25),
-            (0.5, "same family name, another given name", 0.008, 0.176),
-            (0.4, "same given name, another family name", 0.01, 0.192),
-            (0.0, "different", 0.008, 0.409),
+            (0.8, "same given name, no family name on one side", 0.3, 0.25),  # *
+            (0.5, "same family name, another given name", 0.008, 0.176),  # *
+            (0.4, "same given name, another family name", 0.01, 0.192),  # *
+            (0.0, "different", 0.008, 0.409),  # *
         ),
     ),
     "birth_year": FieldModel(
         "birth-year ranges from ages and dates of birth",
         _levels(
             (1.0, "overlap", 0.982, 0.507),
-            (0.75, "a year apart", 0.03, 0.102),  # * -1.7: third parties guess ages
-            (0.4, "two years apart", 0.005, 0.075),  # * -3.9
-            (0.0, "further", 0.006, 0.317),  # * -6
+            (0.75, "a year apart", 0.03, 0.102),  # * third parties guess ages
+            (0.4, "two years apart", 0.005, 0.075),  # *
+            (0.0, "further", 0.006, 0.317),  # *
         ),
     ),
     "gender": FieldModel(
         "stated gender",
-        _levels((1.0, "same", 0.99, 0.796), (0.0, "different", 0.01, 0.204)),  # * -4.2
+        _levels((1.0, "same", 0.99, 0.796), (0.0, "different", 0.01, 0.204)),  # * different
     ),
     "phone": FieldModel(
         "phones of the persons, E.164",
         _levels(
-            (1.0, "same number", 0.818, 0.004),
-            (0.85, "same last seven digits", 0.181, 0.004),
-            (0.0, "different", 0.05, 0.997),
+            (1.0, "same number", 0.818, 0.004),  # * u
+            (0.85, "same last seven digits", 0.181, 0.004),  # * u
+            (0.0, "different", 0.05, 0.997),  # * people change numbers
         ),
     ),
     "email": FieldModel(
-        "emails of the persons", _levels((1.0, "same", 0.994, 0.016), (0.0, "different", 0.05, 0.984))
+        "emails of the persons",
+        _levels((1.0, "same", 0.994, 0.016), (0.0, "different", 0.05, 0.984)),  # * different
     ),
     "address": FieldModel(
         "house number, street and unit",
         _levels(
             (0.95, "same", 0.95, 0.289),
-            (0.55, "same building, other unit", 0.01, 0.092),  # * -4
-            (0.0, "different", 0.05, 0.619),  # * -3.1: people move
+            (0.55, "same building, other unit", 0.01, 0.092),  # *
+            (0.0, "different", 0.05, 0.619),  # * people move
         ),
     ),
     "place": FieldModel(
@@ -131,24 +132,24 @@ MODELS: dict[str, FieldModel] = {
             (1.0, "same ZIP", 0.245, 0.014),
             (0.9, "same city", 0.439, 0.127),
             (0.75, "same state", 0.316, 0.631),
-            (0.0, "another state", 0.03, 0.228),  # * -4.2: victims are moved across states
+            (0.0, "another state", 0.03, 0.228),  # * victims are moved across states
         ),
     ),
     "time": FieldModel(
         "days between the tip and the case's nearest tip",
         _levels(
-            (1.0, "within 30 days", 0.6, 0.115),  # * +2
-            (0.6, "within 180 days", 0.3, 0.366),
-            (0.3, "within two years", 0.08, 0.519),  # * -2.8: a child may be reported again years on
-            (0.0, "further", 0.02, 0.2),  # * -3.3
+            (1.0, "within 30 days", 0.6, 0.115),  # *
+            (0.6, "within 180 days", 0.3, 0.366),  # *
+            (0.3, "within two years", 0.08, 0.519),  # * a child may be reported again years on
+            (0.0, "further", 0.02, 0.2),  # *
         ),
     ),
     "other_person": FieldModel(
         "a second person of the tip (often the suspect) against the case's other persons",
         _levels(
             (0.9, "same", 0.979, 0.012),
-            (0.6, "similar", 0.05, 0.344),  # * -2.6: a case can involve several suspects
-            (0.0, "different", 0.1, 0.644),  # * -2.7
+            (0.6, "similar", 0.05, 0.344),  # * a case can involve several suspects
+            (0.0, "different", 0.1, 0.644),  # *
         ),
     ),
 }
@@ -249,8 +250,10 @@ def _name_match(a: NormalName, b: NormalName) -> NameMatch:
         # María José and María Guadalupe are sisters' names, not spellings of one.
         given = min(given_similarity(a.given, b.given), word_similarity(a.middle, b.middle))
     else:
-        # Either may go by a second given name: María Guadalupe is "Lupe".
-        given = given_similarity(a.goes_by, b.goes_by)
+        # A second given name used alone (María Guadalupe as "Lupe") finds the case through its keys, but
+        # scores as another given name: on the labeled data, matching it joined María José to her brother
+        # José more often than it joined Lupe to María Guadalupe.
+        given = given_similarity(a.given, b.given)
     family = family_similarity(a.family, b.family) if a.family and b.family else None
     return NameMatch(
         given,
