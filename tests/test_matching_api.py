@@ -332,3 +332,24 @@ def test_a_report_that_ties_two_cases_together_merges_them(client, auth, session
     assert session.get(Case, uuid.UUID(merged_away)).status == "merged"
     decision = session.exec(select(MatchDecision).where(MatchDecision.action == "merged")).one()
     assert str(both["id"]) in decision.reason
+
+
+def test_the_review_queue_pages_oldest_first(client, auth, thresholds):
+    thresholds(link=1.0, review=0.3)
+    headers, supervisor = auth(), auth("supervisor")
+    submit(client, headers, **about(VICTIM))
+    waiting = [submit(client, headers, **about(SAME_VICTIM))["id"] for _ in range(3)]
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/api/v1/match-reviews", params=params, headers=supervisor).json()
+        seen += [review["tip_id"] for review in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen[: len(waiting)] == waiting[: len(seen)] and set(waiting) <= set(seen)
+    forged = client.get("/api/v1/match-reviews", params={"cursor": "bm90LWEtY3Vyc29y"}, headers=supervisor)
+    assert forged.status_code == 422
+    assert (
+        client.get("/api/v1/match-reviews", params={"status": "lost"}, headers=supervisor).status_code == 422
+    )

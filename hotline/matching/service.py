@@ -9,8 +9,6 @@ SQLite transactions here already take the single write lock up front (BEGIN IMME
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -806,23 +804,6 @@ def get_review(*, session: Session, review_id: uuid.UUID) -> MatchReview | None:
     return session.get(MatchReview, review_id)
 
 
-def _encode_cursor(review: MatchReview) -> str:
-    raw = f"{review.created_at.isoformat()}|{review.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        created_at, review_id = raw.split("|", 1)
-        parsed = datetime.fromisoformat(created_at)
-        if parsed.tzinfo is None:
-            raise ValueError
-        return parsed, uuid.UUID(review_id)
-    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
-        raise InvalidCursor("cursor is not one this API returned") from exc
-
-
 def list_reviews(
     *, session: Session, status: str = "pending", cursor: str | None = None, limit: int = 50
 ) -> ReviewPage:
@@ -830,7 +811,11 @@ def list_reviews(
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     query = select(MatchReview).where(MatchReview.status == status)
     if cursor:
-        after_created_at, after_id = _decode_cursor(cursor)
+        # Keyset pages on (created_at, id), with the cursors case lists use.
+        try:
+            after_created_at, after_id = case_service._decode_cursor(cursor)
+        except case_service.InvalidCursor as exc:
+            raise InvalidCursor(str(exc)) from exc
         query = query.where(
             sa.or_(
                 col(MatchReview.created_at) > after_created_at,
@@ -841,7 +826,7 @@ def list_reviews(
         query.order_by(col(MatchReview.created_at), col(MatchReview.id)).limit(limit + 1)
     ).all()
     page = rows[:limit]
-    next_cursor = _encode_cursor(page[-1]) if len(rows) > limit else None
+    next_cursor = case_service._encode_cursor(page[-1]) if len(rows) > limit else None  # type: ignore[arg-type]
     return ReviewPage(items=[review_out(review) for review in page], next_cursor=next_cursor)
 
 

@@ -3,19 +3,41 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
+from sqlmodel import Session
 
 from hotline.deps import SessionDep, SupervisorActor
 from hotline.matching import service as matching_service
-from hotline.matching.models import ConfirmIn, DecisionOut, MergeIn, MoveIn, RejectIn, ReviewOut, ReviewPage
+from hotline.matching.models import (
+    ConfirmIn,
+    DecisionOut,
+    MatchDecision,
+    MergeIn,
+    MoveIn,
+    RejectIn,
+    ReviewOut,
+    ReviewPage,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["dedup"])
 
 
 def _http_error(exc: matching_service.MatchingError) -> HTTPException:
     return HTTPException(exc.status, str(exc))
+
+
+def _decide(session: Session, decide: Callable[[], MatchDecision]) -> DecisionOut:
+    """Run one supervisor decision in its own transaction: commit it, or roll back and say why (4xx)."""
+    try:
+        decision = decide()
+    except matching_service.MatchingError as exc:
+        session.rollback()
+        raise _http_error(exc) from exc
+    session.commit()
+    return matching_service.decision_out(decision)
 
 
 @router.get("/match-reviews", response_model=ReviewPage)
@@ -48,15 +70,12 @@ def confirm_review(
     review_id: uuid.UUID, body: ConfirmIn, session: SessionDep, actor: SupervisorActor
 ) -> DecisionOut:
     """The tip reports the candidate case (`case_id`, default the best): its case is merged into that one."""
-    try:
-        decision = matching_service.confirm_review(
+    return _decide(
+        session,
+        lambda: matching_service.confirm_review(
             session=session, review_id=review_id, case_id=body.case_id, reason=body.reason, actor=actor
-        )
-    except matching_service.MatchingError as exc:
-        session.rollback()
-        raise _http_error(exc) from exc
-    session.commit()
-    return matching_service.decision_out(decision)
+        ),
+    )
 
 
 @router.post("/match-reviews/{review_id}/reject", response_model=DecisionOut)
@@ -64,43 +83,34 @@ def reject_review(
     review_id: uuid.UUID, body: RejectIn, session: SessionDep, actor: SupervisorActor
 ) -> DecisionOut:
     """The tip is about none of the candidate cases: it keeps its own case."""
-    try:
-        decision = matching_service.reject_review(
+    return _decide(
+        session,
+        lambda: matching_service.reject_review(
             session=session, review_id=review_id, reason=body.reason, actor=actor
-        )
-    except matching_service.MatchingError as exc:
-        session.rollback()
-        raise _http_error(exc) from exc
-    session.commit()
-    return matching_service.decision_out(decision)
+        ),
+    )
 
 
 @router.post("/cases/{case_id}/merge", response_model=DecisionOut)
 def merge_case(case_id: uuid.UUID, body: MergeIn, session: SessionDep, actor: SupervisorActor) -> DecisionOut:
     """Merge this case into `into_case_id`: its tips move there and it points at its successor for good."""
-    try:
-        decision = matching_service.merge_cases(
+    return _decide(
+        session,
+        lambda: matching_service.merge_cases(
             session=session, case_id=case_id, into_case_id=body.into_case_id, reason=body.reason, actor=actor
-        )
-    except matching_service.MatchingError as exc:
-        session.rollback()
-        raise _http_error(exc) from exc
-    session.commit()
-    return matching_service.decision_out(decision)
+        ),
+    )
 
 
 @router.post("/tips/{tip_id}/move-to-new-case", response_model=DecisionOut)
 def move_tip(tip_id: uuid.UUID, body: MoveIn, session: SessionDep, actor: SupervisorActor) -> DecisionOut:
     """Take a tip that was joined to the wrong case out of it, into a new case of its own."""
-    try:
-        decision = matching_service.move_tip_to_new_case(
+    return _decide(
+        session,
+        lambda: matching_service.move_tip_to_new_case(
             session=session, tip_id=tip_id, reason=body.reason, actor=actor
-        )
-    except matching_service.MatchingError as exc:
-        session.rollback()
-        raise _http_error(exc) from exc
-    session.commit()
-    return matching_service.decision_out(decision)
+        ),
+    )
 
 
 @router.get("/cases/{case_id}/match-decisions", response_model=list[DecisionOut])
