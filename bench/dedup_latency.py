@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import pickle
 import random
 import statistics
 import sys
@@ -134,6 +135,18 @@ class Seeder:
     def stored(self) -> int:
         with self.engine.connect() as connection:
             return connection.execute(sa.text("SELECT count(*) FROM case_file")).scalar_one()
+
+    def save(self, path: Path) -> None:
+        state = (self.count, self.sample, self.names, self.generator.rng.getstate(), self.rng.getstate())
+        path.write_bytes(pickle.dumps(state))
+
+    def restore(self, path: Path) -> None:
+        # Only this script's own file from an earlier --keep run is read back.
+        count, self.sample, self.names, generator_state, rng_state = pickle.loads(path.read_bytes())  # noqa: S301
+        self.generator.rng.setstate(generator_state)
+        self.rng.setstate(rng_state)
+        self.count = count
+        assert self.stored() >= count, "the kept database does not hold the seeded cases"
 
     def grow_to(self, size: int) -> float:
         started = time.perf_counter()
@@ -338,6 +351,11 @@ def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="start from a kept PostgreSQL benchmark database"
     )
+    parser.add_argument(
+        "--state",
+        default=str(Path(tempfile.gettempdir()) / "bench_dedup_state.pickle"),
+        help="with --keep / --reuse: where the seeder's sample of situations is kept between runs",
+    )
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
 
@@ -358,8 +376,8 @@ def main() -> None:
         factory = make_session_factory(engine)
         seeder = Seeder(engine, seed=args.seed, secret=settings.matching_key.get_secret_value().encode())
         if args.reuse:
-            seeder.count = seeder.stored()
-            print(f"reusing {seeder.count:,} stored cases (their names are not in the baseline list)")
+            seeder.restore(Path(args.state))
+            print(f"reusing {seeder.count:,} stored cases")
         results = []
         try:
             for size in sizes:
@@ -384,7 +402,9 @@ def main() -> None:
                 results.append((seeder.count, match, place, baseline))
         finally:
             engine.dispose()
-            if not args.keep:
+            if args.keep:
+                seeder.save(Path(args.state))
+            else:
                 drop_database(args.database)
         print("summary (ms)          match p50   match p99   place p50   place p99   scan p50")
         for count, match, place, baseline in results:

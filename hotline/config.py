@@ -68,7 +68,7 @@ class Settings(BaseSettings):
         50, ge=1, le=10_000, validation_alias=_env("MATCH_MAX_CASES_PER_KEY")
     )
     # Candidate cases scored per tip (those sharing the most keys first).
-    match_max_candidates: int = Field(30, ge=1, le=1_000, validation_alias=_env("MATCH_MAX_CANDIDATES"))
+    match_max_candidates: int = Field(20, ge=1, le=1_000, validation_alias=_env("MATCH_MAX_CANDIDATES"))
 
     @field_validator("database_url")
     @classmethod

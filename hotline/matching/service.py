@@ -121,9 +121,14 @@ class _StoredTip:
 
 
 def case_profiles(
-    session: Session, case_ids: Sequence[uuid.UUID], *, exclude_tip_id: uuid.UUID | None = None
+    session: Session,
+    case_ids: Sequence[uuid.UUID],
+    *,
+    exclude_tip_id: uuid.UUID | None = None,
+    max_tips: int | None = MAX_TIPS_PER_CANDIDATE,
 ) -> dict[uuid.UUID, normalize.Profile]:
-    """Profiles of the given cases from their most recent tips and those tips' persons."""
+    """Profiles of the given cases from their most recent tips (all of them with max_tips=None) and those
+    tips' persons."""
     if not case_ids:
         return {}
     recent = (
@@ -146,7 +151,10 @@ def case_profiles(
     if exclude_tip_id is not None:
         recent = recent.where(col(Tip.id) != exclude_tip_id)
     recent_tips = recent.subquery()
-    rows = session.execute(sa.select(recent_tips).where(recent_tips.c.rank <= MAX_TIPS_PER_CANDIDATE)).all()
+    query = sa.select(recent_tips)
+    if max_tips is not None:
+        query = query.where(recent_tips.c.rank <= max_tips)
+    rows = session.execute(query).all()
     tips: dict[uuid.UUID, tuple[uuid.UUID, _StoredTip]] = {}
     for row in rows:
         tips[row.tip_id] = (
@@ -276,18 +284,23 @@ def match_profile(
         lookup_keys = blocking.blocking_keys(profile, secret=secret, purpose="lookup")
     shared, skipped = _candidate_case_ids(session, lookup_keys, settings=settings)
     excluded = set(exclude_case_ids)
-    # Merged cases hand their keys to the survivor, but a key written before a merge may still name one.
-    resolved = _resolve(session, shared)
+
+    def strength(kinds: Iterable[str]) -> int:
+        return sum(blocking.KEY_STRENGTH[kind] for kind in set(kinds))
+
+    # Rank first, then resolve only the front runners: merged cases hand their keys to the survivor, but a
+    # key written before a merge may still name one.
+    front = sorted(shared.items(), key=lambda item: strength(item[1]), reverse=True)
+    front = front[: 2 * settings.match_max_candidates]
+    resolved = _resolve(session, [case_id for case_id, _ in front])
     merged_shared: dict[uuid.UUID, set[str]] = defaultdict(set)
-    for case_id, kinds in shared.items():
+    for case_id, kinds in front:
         target = resolved.get(case_id, case_id)
         if target not in excluded:
             merged_shared[target].update(kinds)
-    ranked = sorted(
-        merged_shared.items(),
-        key=lambda item: sum(blocking.KEY_STRENGTH[kind] for kind in item[1]),
-        reverse=True,
-    )[: settings.match_max_candidates]
+    ranked = sorted(merged_shared.items(), key=lambda item: strength(item[1]), reverse=True)[
+        : settings.match_max_candidates
+    ]
     profiles = case_profiles(session, [case_id for case_id, _ in ranked], exclude_tip_id=exclude_tip_id)
     candidates = [
         ScoredCandidate(
@@ -525,7 +538,7 @@ def refile_case_keys(session: Session, case_id: uuid.UUID, *, settings: Settings
     """Rebuild a case's blocking keys from the tips it holds now."""
     settings = settings or get_settings()
     session.execute(sa.delete(MatchKey).where(col(MatchKey.case_id) == case_id))
-    profile = case_profiles(session, [case_id]).get(case_id)
+    profile = case_profiles(session, [case_id], max_tips=None).get(case_id)
     if profile is None:
         return 0
     keys = blocking.blocking_keys(profile, secret=_secret(settings), purpose="index")
@@ -866,7 +879,7 @@ def reindex(*, session: Session, settings: Settings | None = None, batch_size: i
         case_ids = list(session.exec(query).all())
         if not case_ids:
             return count
-        profiles = case_profiles(session, case_ids)
+        profiles = case_profiles(session, case_ids, max_tips=None)
         secret = _secret(settings)
         for case_id, profile in profiles.items():
             file_keys(session, case_id=case_id, keys=blocking.blocking_keys(profile, secret=secret))
