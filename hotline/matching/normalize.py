@@ -72,6 +72,7 @@ _UNIT_WORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=65536)
 def fold(text: str | None) -> str:
     """'  María-José  GARCÍA ' → 'maria jose garcia': no accents, no case, no punctuation, single spaces."""
     if not text:

@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 import structlog
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, col, select
 
 from hotline.audit import service as audit_service
@@ -120,6 +121,16 @@ class _StoredTip:
     persons: list[Any] = field(default_factory=list)
 
 
+def _one_of(session: Session, column: Any, ids: Sequence[uuid.UUID]) -> Any:
+    """`column IN ids`; on PostgreSQL as `= ANY(array)`, one statement text for any number of ids, so the
+    server plans it once (a prepared statement) instead of for every length of list."""
+    if is_postgres(session):
+        return column == sa.any_(
+            sa.cast(sa.bindparam("ids", list(ids), type_=ARRAY(sa.Uuid())), ARRAY(sa.Uuid()))
+        )
+    return column.in_(list(ids))
+
+
 def case_profiles(
     session: Session,
     case_ids: Sequence[uuid.UUID],
@@ -146,7 +157,7 @@ def case_profiles(
             .label("rank"),
         )
         .join(CaseTip, col(CaseTip.tip_id) == col(Tip.id))
-        .where(col(CaseTip.case_id).in_(list(case_ids)))
+        .where(_one_of(session, col(CaseTip.case_id), case_ids))
     )
     if exclude_tip_id is not None:
         recent = recent.where(col(Tip.id) != exclude_tip_id)
@@ -183,7 +194,7 @@ def case_profiles(
                 TipPerson.phone,
                 TipPerson.email,
                 TipPerson.address,
-            ).where(col(TipPerson.tip_id).in_(list(tips)))
+            ).where(_one_of(session, col(TipPerson.tip_id), list(tips)))
         ).all()
         for person in persons:
             tips[person.tip_id][1].persons.append(person)
@@ -284,27 +295,19 @@ def match_profile(
         lookup_keys = blocking.blocking_keys(profile, secret=secret, purpose="lookup")
     shared, skipped = _candidate_case_ids(session, lookup_keys, settings=settings)
     excluded = set(exclude_case_ids)
-
-    def strength(kinds: Iterable[str]) -> int:
-        return sum(blocking.KEY_STRENGTH[kind] for kind in set(kinds))
-
-    # Rank first, then resolve only the front runners: merged cases hand their keys to the survivor, but a
-    # key written before a merge may still name one.
-    front = sorted(shared.items(), key=lambda item: strength(item[1]), reverse=True)
-    front = front[: 2 * settings.match_max_candidates]
-    resolved = _resolve(session, [case_id for case_id, _ in front])
-    merged_shared: dict[uuid.UUID, set[str]] = defaultdict(set)
-    for case_id, kinds in front:
-        target = resolved.get(case_id, case_id)
-        if target not in excluded:
-            merged_shared[target].update(kinds)
-    ranked = sorted(merged_shared.items(), key=lambda item: strength(item[1]), reverse=True)[
-        : settings.match_max_candidates
-    ]
+    # A merge hands the merged case's keys to its survivor, so lookups find only live cases; a merge that
+    # commits meanwhile is followed when the chosen case is locked (`_lock_case`).
+    ranked = sorted(
+        ((case_id, kinds) for case_id, kinds in shared.items() if case_id not in excluded),
+        key=lambda item: sum(blocking.KEY_STRENGTH[kind] for kind in set(item[1])),
+        reverse=True,
+    )[: settings.match_max_candidates]
     profiles = case_profiles(session, [case_id for case_id, _ in ranked], exclude_tip_id=exclude_tip_id)
     candidates = [
         ScoredCandidate(
-            case_id=case_id, comparison=scoring.compare(profile, profiles[case_id]), shared_keys=sorted(kinds)
+            case_id=case_id,
+            comparison=scoring.compare(profile, profiles[case_id]),
+            shared_keys=sorted(set(kinds)),
         )
         for case_id, kinds in ranked
         if case_id in profiles
