@@ -226,12 +226,18 @@ class Seeder:
             finally:
                 raw.close()
             return
-        metadata = sa.MetaData()
+        from sqlmodel import SQLModel
+
         with self.engine.begin() as connection:
             for name, rows in zip(names, tables, strict=True):
-                table = sa.Table(name, metadata, autoload_with=connection)
+                # The models' tables, so that UUIDs and timestamps are stored as the app stores them.
+                table = SQLModel.metadata.tables[name]
                 columns = [column.strip() for column in self.COLUMNS[name].split(",")]
-                connection.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in rows])
+                values = [dict(zip(columns, row, strict=True)) for row in rows]
+                for value in values:
+                    if isinstance(value.get("dob"), str):
+                        value["dob"] = date.fromisoformat(value["dob"])
+                connection.execute(table.insert(), values)
 
     def analyze(self) -> None:
         if self.engine.dialect.name == "postgresql":
