@@ -211,3 +211,19 @@ def test_every_level_has_a_finite_documented_weight():
         )
         for level in model.levels:
             assert 0 < level.m < 1 and 0 < level.u < 1 and abs(level.weight) < 12
+
+
+# Settings
+
+
+def test_production_refuses_the_development_matching_key_and_thresholds_out_of_order():
+    from pydantic import ValidationError
+
+    from hotline.config import Settings
+
+    base = {"environment": "production", "secret_key": "s" * 40, "database_url": "sqlite://"}
+    with pytest.raises(ValidationError, match="HOTLINE_MATCHING_KEY"):
+        Settings(_env_file=None, **base)  # type: ignore[call-arg]
+    assert Settings(_env_file=None, **base, matching_key="m" * 40).matching_key.get_secret_value() == "m" * 40  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="thresholds"):
+        Settings(_env_file=None, match_link_threshold=0.5, match_review_threshold=0.6)  # type: ignore[call-arg]
