@@ -290,6 +290,53 @@ def cases_export(
     err.print(f"exported {count} cases")
 
 
+@cases_app.command("duplicates")
+def cases_duplicates(
+    min_score: Annotated[float, typer.Option(min=0.0, max=1.0, help="Lowest match score to list")] = 0.5,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many pairs, best first")] = 100,
+    reindex: Annotated[
+        bool,
+        typer.Option(help="Rebuild every case's blocking keys first (migrated data, a new matching key)"),
+    ] = False,
+) -> None:
+    """Likely duplicate pairs of cases already in the store, best first: one JSON object a line."""
+    from hotline.audit import service as audit_service
+    from hotline.database import session_scope
+    from hotline.matching import service as matching_service
+
+    with session_scope(_session_factory()) as session:
+        if reindex:
+            filed = matching_service.reindex(session=session)
+            session.commit()
+            err.print(f"filed the blocking keys of {filed} cases")
+        pairs = sorted(
+            matching_service.likely_duplicates(session=session, min_score=min_score),
+            key=lambda pair: pair.score,
+            reverse=True,
+        )
+        for pair in pairs[:limit]:
+            typer.echo(
+                json.dumps(
+                    {
+                        "case_id": str(pair.case_id),
+                        "other_case_id": str(pair.other_case_id),
+                        "score": pair.score,
+                        "fields": pair.fields,
+                        "weights": pair.weights,
+                    }
+                )
+            )
+        audit_service.record(
+            session,
+            actor=system_actor("cli"),
+            action="cases.duplicates_listed",
+            subject_type="export",
+            subject_id="duplicates",
+            detail={"min_score": min_score, "pairs": len(pairs), "reindexed": reindex},
+        )
+    err.print(f"{len(pairs)} likely duplicate pairs (score >= {min_score}); listed {min(len(pairs), limit)}")
+
+
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the audit log's hash chain; name the first broken event."""

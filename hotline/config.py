@@ -97,6 +97,26 @@ class Settings(BaseSettings):
     session_max_hours: int = Field(12, ge=1, validation_alias=_env("SESSION_MAX_HOURS"))
     # Days on report charts and times on pages are shown in this zone (an IANA name).
     display_timezone: str = Field("UTC", validation_alias=_env("DISPLAY_TIMEZONE"))
+    # Keys the blocking-key hashes of dedup (HMAC-SHA256): the match index holds no plaintext. Changing it
+    # needs `hotline cases duplicates --reindex` so that stored keys are hashed with the new one.
+    matching_key: SecretStr = Field(
+        SecretStr("development-only-matching-key"), validation_alias=_env("MATCHING_KEY")
+    )
+    # Dedup decisions on the match probability (0-1) of the best candidate case: at or above `link` the tip
+    # joins that case (if a name, phone, email, address or second person agrees); at or above `review` it
+    # opens its own case and goes to the supervisors' review queue. A tip that also matches another case at
+    # or above `merge` proves the two are one: they are merged (audited; a supervisor can move tips back).
+    match_link_threshold: float = Field(0.7, ge=0, le=1, validation_alias=_env("MATCH_LINK_THRESHOLD"))
+    match_review_threshold: float = Field(0.3, ge=0, le=1, validation_alias=_env("MATCH_REVIEW_THRESHOLD"))
+    match_merge_threshold: float = Field(0.99, ge=0, le=1, validation_alias=_env("MATCH_MERGE_THRESHOLD"))
+    match_auto_merge: bool = Field(True, validation_alias=_env("MATCH_AUTO_MERGE"))
+    # A blocking key shared by more cases than this (a common name in a big state) finds no candidates:
+    # it cannot tell them apart, and reading them all would make a lookup scan.
+    match_max_cases_per_key: int = Field(
+        50, ge=1, le=10_000, validation_alias=_env("MATCH_MAX_CASES_PER_KEY")
+    )
+    # Candidate cases scored per tip (those sharing the most keys first).
+    match_max_candidates: int = Field(20, ge=1, le=1_000, validation_alias=_env("MATCH_MAX_CANDIDATES"))
 
     @field_validator("database_url")
     @classmethod
@@ -148,6 +168,20 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "HOTLINE_SECRET_KEY must be set to a random value of 32+ characters in production"
                 )
+            matching_key = self.matching_key.get_secret_value()
+            if (
+                matching_key in PLACEHOLDER_SECRETS
+                or matching_key.startswith("development-only")
+                or len(matching_key) < 32
+            ):
+                raise ValueError(
+                    "HOTLINE_MATCHING_KEY must be set to a random value of 32+ characters in production"
+                )
+        if not self.match_review_threshold <= self.match_link_threshold <= self.match_merge_threshold:
+            raise ValueError(
+                "dedup thresholds must keep HOTLINE_MATCH_REVIEW_THRESHOLD <= HOTLINE_MATCH_LINK_THRESHOLD"
+                " <= HOTLINE_MATCH_MERGE_THRESHOLD"
+            )
         return self
 
     @property

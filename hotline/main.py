@@ -19,6 +19,7 @@ from hotline.cases import views as case_views
 from hotline.config import Settings, get_settings
 from hotline.database import create_db_engine, make_session_factory
 from hotline.logs import configure_logging
+from hotline.matching import views as matching_views
 from hotline.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from hotline.ops import views as ops_views
 from hotline.tips import views as tip_views
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     web_views.install(app)
     app.include_router(twilio_views.router)
     app.include_router(routing_views.router)
+    app.include_router(matching_views.router)
     return app
 
 

@@ -5,6 +5,7 @@ from hotline.audit import service as _audit_service  # noqa: F401  (registers th
 from hotline.audit.models import AuditEvent
 from hotline.auth.models import ApiKey
 from hotline.cases.models import Case, CaseTip
+from hotline.matching.models import MatchDecision, MatchKey, MatchReview
 from hotline.tips.models import Tip, TipAttachment, TipPerson
 from hotline.users.models import User, UserSession
 from integrations.twilio.models import SmsMessage, SmsOptOut, SmsSession, TwilioCall
@@ -18,6 +19,9 @@ __all__ = [
     "AuditEvent",
     "Case",
     "CaseTip",
+    "MatchDecision",
+    "MatchKey",
+    "MatchReview",
     "RoutingDecision",
     "RoutingOverride",
     "Ruleset",

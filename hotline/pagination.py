@@ -43,7 +43,11 @@ def start_of(day: date | datetime | None, *, next_day: bool = False) -> datetime
     return start + timedelta(days=1) if next_day else start
 
 
-def after_cursor(at_column: Any, id_column: Any, cursor: str) -> sa.ColumnElement[bool]:
-    """Rows after the cursor's row in a newest-first (timestamp, id) order."""
+def after_cursor(
+    at_column: Any, id_column: Any, cursor: str, *, oldest_first: bool = False
+) -> sa.ColumnElement[bool]:
+    """Rows after the cursor's row in a (timestamp, id) order: newest first unless `oldest_first`."""
     after_at, after_id = decode_cursor(cursor)
+    if oldest_first:
+        return sa.or_(at_column > after_at, sa.and_(at_column == after_at, id_column > after_id))
     return sa.or_(at_column < after_at, sa.and_(at_column == after_at, id_column < after_id))

@@ -36,6 +36,13 @@ ACCESS_MATRIX: dict[tuple[str, str], set[Role]] = {
     ("GET", "/api/v1/agencies"): ADVOCATES,
     ("GET", "/api/v1/agencies/{agency_id}"): ADVOCATES,
     ("PATCH", "/api/v1/agencies/{agency_id}/contact"): ADMINS,
+    ("GET", "/api/v1/match-reviews"): SUPERVISORS,
+    ("GET", "/api/v1/match-reviews/{review_id}"): SUPERVISORS,
+    ("POST", "/api/v1/match-reviews/{review_id}/confirm"): SUPERVISORS,
+    ("POST", "/api/v1/match-reviews/{review_id}/reject"): SUPERVISORS,
+    ("POST", "/api/v1/cases/{case_id}/merge"): SUPERVISORS,
+    ("GET", "/api/v1/cases/{case_id}/match-decisions"): SUPERVISORS,
+    ("POST", "/api/v1/tips/{tip_id}/move-to-new-case"): SUPERVISORS,
 }
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz")}
 # Twilio's webhooks: authenticated by X-Twilio-Signature, not by API key (tests/twilio/ covers valid ones).
@@ -62,6 +69,13 @@ SAMPLE_BODIES = {
     ("POST", "/api/v1/rulesets/validate"): {"content": "ruleset: x"},
     ("POST", "/api/v1/rulesets/simulate"): {"content": "ruleset: x"},
     ("PATCH", "/api/v1/agencies/{agency_id}/contact"): {"url": "https://example.org"},
+    ("POST", "/api/v1/match-reviews/{review_id}/confirm"): {"reason": "walking the routes"},
+    ("POST", "/api/v1/match-reviews/{review_id}/reject"): {"reason": "walking the routes"},
+    ("POST", "/api/v1/cases/{case_id}/merge"): {
+        "into_case_id": "00000000-0000-0000-0000-000000000003",
+        "reason": "walking the routes",
+    },
+    ("POST", "/api/v1/tips/{tip_id}/move-to-new-case"): {"reason": "walking the routes"},
 }
 SAMPLE_PARAMS = {
     "tip_id": "00000000-0000-0000-0000-000000000001",
@@ -69,6 +83,7 @@ SAMPLE_PARAMS = {
     "decision_id": "00000000-0000-0000-0000-000000000003",
     "version": "1",
     "agency_id": "cps-tx",
+    "review_id": "00000000-0000-0000-0000-000000000005",
 }
 
 

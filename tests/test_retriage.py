@@ -121,3 +121,37 @@ def test_retriage_keeps_the_decision_when_nothing_the_rules_see_changed(session)
     result = triage_flows.retriage_tip(session=session, tip=tip, actor=ACTOR, reason="sms session message")
     assert str(result.routing.decision_id) == before
     assert len(_decisions(session, tip.id)) == 1
+
+
+def test_what_a_grown_tip_names_is_filed_for_later_matching(session):
+    from hotline.matching import service as matching_service
+
+    tip = _submitted(session, persons=[], narrative="Please help, a girl is being sold.", reporter=None)
+    case_id = uuid.UUID(tip.triage["case"]["id"])
+    later = TipIn.model_validate(
+        tip_payload(
+            persons=[{"role": "victim", "name": "Yesenia Garza Olvera", "age": 15, "phone": "956-555-0144"}]
+        )
+    )
+    # Before the texter names her, a report naming her finds nothing to match.
+    assert (
+        matching_service.match_profile(
+            session,
+            matching_service.normalize.tip_profile(tip_service.build_tip(tip_in=later, actor=ACTOR)),
+            settings=matching_service.get_settings(),
+        ).candidates
+        == []
+    )
+
+    tip.persons.append(
+        TipPerson(position=0, role="victim", name="Yesenia Garza Olvera", age=15, phone="956-555-0144")
+    )
+    session.commit()
+    triage_flows.retriage_tip(session=session, tip=tip, actor=ACTOR, reason="sms session message")
+
+    found = matching_service.match_profile(
+        session,
+        matching_service.normalize.tip_profile(tip_service.build_tip(tip_in=later, actor=ACTOR)),
+        settings=matching_service.get_settings(),
+    )
+    assert [candidate.case_id for candidate in found.candidates] == [case_id]

@@ -11,7 +11,14 @@ from hotline.config import Settings
 
 
 def _settings(monkeypatch, **env: str) -> Settings:
-    for name in ("DATABASE_URL", "PUBLIC_BASE_URL", "LOG_LEVEL", "HOTLINE_ENVIRONMENT", "HOTLINE_SECRET_KEY"):
+    for name in (
+        "DATABASE_URL",
+        "PUBLIC_BASE_URL",
+        "LOG_LEVEL",
+        "HOTLINE_ENVIRONMENT",
+        "HOTLINE_SECRET_KEY",
+        "HOTLINE_MATCHING_KEY",
+    ):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -40,6 +47,11 @@ def test_fixed_names_are_read_and_normalised(monkeypatch):
 def test_production_refuses_the_development_secret(monkeypatch):
     with pytest.raises(ValidationError, match="HOTLINE_SECRET_KEY"):
         _settings(monkeypatch, HOTLINE_ENVIRONMENT="production")
-    settings = _settings(monkeypatch, HOTLINE_ENVIRONMENT="production", HOTLINE_SECRET_KEY="k" * 48)
+    settings = _settings(
+        monkeypatch,
+        HOTLINE_ENVIRONMENT="production",
+        HOTLINE_SECRET_KEY="k" * 48,
+        HOTLINE_MATCHING_KEY="m" * 48,
+    )
     assert settings.secret_key.get_secret_value() == "k" * 48
     assert "k" * 48 not in repr(settings)

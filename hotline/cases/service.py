@@ -26,13 +26,13 @@ MAX_PAGE_SIZE = 100
 InvalidCursor = pagination.InvalidCursor
 
 
-def open_case_for_tip(*, session: Session, tip: Tip, actor: Actor) -> Case:
+def open_case_for_tip(*, session: Session, tip: Tip, actor: Actor, action: str = "new") -> Case:
     case = Case(
         state=tip.location_state if tip.location_country == "US" else None, county=tip.location_county
     )
     session.add(case)
     session.flush()
-    link_tip(session=session, case=case, tip=tip, action="new", score=None, actor=actor)
+    link_tip(session=session, case=case, tip=tip, action=action, score=None, actor=actor)
     audit_service.record(
         session,
         actor=actor,

@@ -18,6 +18,7 @@ from hotline.auth.models import Actor, system_actor
 from hotline.cases import service as case_service
 from hotline.cases.models import Case
 from hotline.database import is_postgres, utcnow
+from hotline.matching import service as matching_service
 from hotline.tips.models import Tip
 from hotline.triage import classify
 from hotline.triage.models import CaseMatch, RoutingOutcome, TriageResult
@@ -109,8 +110,7 @@ def triage_tip(*, session: Session, tip: Tip, actor: Actor) -> TriageResult:
         return TriageResult.model_validate(tip.triage)
     tip = locked
 
-    case = case_service.open_case_for_tip(session=session, tip=tip, actor=actor)
-    case_match = CaseMatch(id=case.id, action="new", score=None, candidates=[])
+    case, case_match = matching_service.place_tip(session=session, tip=tip, actor=actor)
     result = _assess(session=session, tip=tip, case=case, case_match=case_match, actor=actor)
     tip.triaged_at = tip.updated_at
     audit_service.record(
@@ -139,7 +139,8 @@ def retriage_tip(
     *, session: Session, tip: Tip, actor: Actor, reason: str = "content changed"
 ) -> TriageResult:
     """Assess a triaged tip again after its content grew (a later text in an SMS session, a late voicemail
-    transcript), and commit. The tip keeps its case; the case takes the new reading if it is more serious.
+    transcript), and commit. The tip keeps its case (what it now names is filed under that case for later
+    matching); the case takes the new reading if it is more serious.
 
     The one place a stored tip is re-assessed; it is routed again when what the rules see changed (a location
     or an age arrives in a later text). A tip not yet triaged is simply triaged.
@@ -157,6 +158,7 @@ def retriage_tip(
     case = case_of(session, tip)
     if case is None:
         raise ValueError(f"tip {tip.id} is triaged but in no case")
+    matching_service.file_tip_keys(session=session, tip=tip, case_id=case.id)
     result = _assess(
         session=session,
         tip=tip,

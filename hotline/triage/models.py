@@ -37,6 +37,8 @@ class CaseCandidate(BaseModel):
     case_id: uuid.UUID
     score: float
     fields: dict[str, float] = {}
+    # Extension: each field's log-likelihood weight in the score (README "Dedup").
+    weights: dict[str, float] = {}
 
 
 class CaseMatch(BaseModel):
@@ -44,6 +46,8 @@ class CaseMatch(BaseModel):
     action: CaseAction
     score: float | None = None
     candidates: list[CaseCandidate] = []
+    # Extension: other cases this tip proved to be the same one, merged into `id`.
+    merged_case_ids: list[uuid.UUID] = []
 
 
 class Jurisdiction(BaseModel):
