@@ -43,6 +43,22 @@ WEB_ACCESS_MATRIX: dict[tuple[str, str], set[Role]] = {
     ("POST", "/audit/verify"): SUPERVISORS,
     ("GET", "/reports"): SUPERVISORS,
     ("POST", "/reports/export"): SUPERVISORS,
+    ("POST", "/reports/export/decisions"): SUPERVISORS,
+    ("GET", "/decisions"): SUPERVISORS,
+    ("GET", "/decisions/{decision_id}"): SUPERVISORS,
+    ("POST", "/decisions/{decision_id}/replay"): SUPERVISORS,
+    ("POST", "/decisions/{decision_id}/override"): SUPERVISORS,
+    ("GET", "/review"): SUPERVISORS,
+    ("GET", "/review/{review_id}"): SUPERVISORS,
+    ("POST", "/review/{review_id}/confirm"): SUPERVISORS,
+    ("POST", "/review/{review_id}/reject"): SUPERVISORS,
+    ("POST", "/cases/{case_id}/merge"): SUPERVISORS,
+    ("POST", "/tips/{tip_id}/move"): SUPERVISORS,
+    ("GET", "/rules"): SUPERVISORS,
+    ("GET", "/rules/candidate"): SUPERVISORS,
+    ("POST", "/rules/check"): SUPERVISORS,
+    ("POST", "/rules/publish"): SUPERVISORS,
+    ("GET", "/rules/{version}"): SUPERVISORS,
     ("GET", "/admin/users"): ADMINS,
     ("POST", "/admin/users"): ADMINS,
     ("POST", "/admin/users/{user_id}/unlock"): ADMINS,
@@ -53,8 +69,14 @@ SAMPLE_PARAMS = {
     "tip_id": "00000000-0000-0000-0000-000000000001",
     "case_id": "00000000-0000-0000-0000-000000000002",
     "user_id": "00000000-0000-0000-0000-000000000003",
+    "decision_id": "00000000-0000-0000-0000-000000000004",
+    "review_id": "00000000-0000-0000-0000-000000000005",
+    "version": "1",
 }
-SAMPLE_FORMS = {("POST", "/reports/export"): {"first": "2026-11-01", "last": "2026-11-02"}}
+SAMPLE_FORMS = {
+    ("POST", "/reports/export"): {"first": "2026-11-01", "last": "2026-11-02"},
+    ("POST", "/reports/export/decisions"): {"first": "2026-11-01", "last": "2026-11-02"},
+}
 
 
 def _route_entries(app):  # type: ignore[no-untyped-def]

@@ -17,6 +17,9 @@ SPANISH: dict[str, str] = {
     "Main": "Principal",
     "New tip": "Nuevo reporte",
     "Cases": "Casos",
+    "Review queue": "Revisión de duplicados",
+    "Decisions": "Decisiones",
+    "Rules": "Reglas",
     "Audit log": "Registro de auditoría",
     "Reports": "Informes",
     "Users": "Usuarios",
@@ -161,6 +164,7 @@ SPANISH: dict[str, str] = {
     "Who viewed this case": "Quién vio este caso",
     "Audit trail": "Historial de auditoría",
     "Merged into": "Fusionado en",
+    "Case id": "Id del caso",
     "Routing targets": "Agencias de destino",
     "Some filters were not understood and were ignored:": "Algunos filtros no se entendieron y se ignoraron:",
     # Errors
