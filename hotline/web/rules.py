@@ -74,7 +74,7 @@ def _active_text(session: Session) -> tuple[str, str]:
             routing_service.shipped_default_ruleset(),
             f"shipped default ({routing_service.DEFAULT_RULESET_FILE})",
         )
-    return active.content, f"version {active.version}"
+    return active.content, f"active version {active.version}"
 
 
 def _candidate_page(  # type: ignore[no-untyped-def]
