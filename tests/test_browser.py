@@ -478,13 +478,9 @@ NEUTRAL = "The caller is worried about the person named here and where they are 
 
 
 def test_a_supervisor_works_the_review_queue_and_sees_the_case_with_both_tips(
-    new_page, live_app, monkeypatch
+    new_page, live_app, monkeypatch, thresholds
 ):
-    # Thresholds that send a close match to a person instead of linking it.
-    monkeypatch.setenv("HOTLINE_MATCH_LINK_THRESHOLD", "1.0")
-    monkeypatch.setenv("HOTLINE_MATCH_REVIEW_THRESHOLD", "0.3")
-    monkeypatch.setenv("HOTLINE_MATCH_MERGE_THRESHOLD", "1.0")
-    get_settings.cache_clear()
+    thresholds(link=1.0, review=0.3)  # a close match goes to a person instead of being linked
     try:
         first = seed_tip(live_app, persons=[VICTIM], location=HOUSTON, narrative=NEUTRAL)
         second = seed_tip(live_app, persons=[SAME_VICTIM], location=HOUSTON, narrative=NEUTRAL)

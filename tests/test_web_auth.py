@@ -43,7 +43,6 @@ WEB_ACCESS_MATRIX: dict[tuple[str, str], set[Role]] = {
     ("POST", "/audit/verify"): SUPERVISORS,
     ("GET", "/reports"): SUPERVISORS,
     ("POST", "/reports/export"): SUPERVISORS,
-    ("POST", "/reports/export/decisions"): SUPERVISORS,
     ("GET", "/decisions"): SUPERVISORS,
     ("GET", "/decisions/{decision_id}"): SUPERVISORS,
     ("POST", "/decisions/{decision_id}/replay"): SUPERVISORS,
@@ -73,10 +72,7 @@ SAMPLE_PARAMS = {
     "review_id": "00000000-0000-0000-0000-000000000005",
     "version": "1",
 }
-SAMPLE_FORMS = {
-    ("POST", "/reports/export"): {"first": "2026-11-01", "last": "2026-11-02"},
-    ("POST", "/reports/export/decisions"): {"first": "2026-11-01", "last": "2026-11-02"},
-}
+SAMPLE_FORMS = {("POST", "/reports/export"): {"first": "2026-11-01", "last": "2026-11-02"}}
 
 
 def _route_entries(app):  # type: ignore[no-untyped-def]

@@ -10,16 +10,14 @@ import csv
 import io
 import re
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
-import pytest
 from sqlmodel import select
 
 from hotline.access.models import AccessLogEntry
 from hotline.audit.models import AuditEvent
 from hotline.auth.models import system_actor
 from hotline.cases.models import Case
-from hotline.config import get_settings
 from hotline.database import utcnow
 from hotline.matching.models import MatchDecision, MatchReview
 from hotline.reports import service as report_service
@@ -79,20 +77,6 @@ def table(page: str, table_id: str) -> str:
 
 def not_found(response) -> bool:  # type: ignore[no-untyped-def]
     return response.status_code == 404 and "<h1>Page not found</h1>" in response.text
-
-
-@pytest.fixture
-def thresholds(monkeypatch):  # type: ignore[no-untyped-def]
-    """Dedup thresholds for one test (dedup reads them from the settings)."""
-
-    def set_(link: float, review: float, merge: float = 1.0) -> None:
-        monkeypatch.setenv("HOTLINE_MATCH_LINK_THRESHOLD", str(link))
-        monkeypatch.setenv("HOTLINE_MATCH_REVIEW_THRESHOLD", str(review))
-        monkeypatch.setenv("HOTLINE_MATCH_MERGE_THRESHOLD", str(merge))
-        get_settings.cache_clear()
-
-    yield set_
-    get_settings.cache_clear()
 
 
 # Routing decisions
@@ -636,10 +620,11 @@ def test_the_decision_export_is_audited_and_carries_no_personal_data(client, ses
     login = sign_in("supervisor")
     today = utcnow().date()
     listing = client.get(f"/decisions?decided_from={today}&decided_to={today}").text
-    assert 'action="/reports/export/decisions"' in listing
+    assert 'name="what" value="decisions"' in listing
     first, last = today - timedelta(days=1), today + timedelta(days=1)
     export = client.post(
-        "/reports/export/decisions", data={"csrf_token": login.csrf_token, "first": first, "last": last}
+        "/reports/export",
+        data={"csrf_token": login.csrf_token, "what": "decisions", "first": first, "last": last},
     )
     assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
     assert f'filename="decisions-{first}-{last}.csv"' in export.headers["content-disposition"]
@@ -654,6 +639,28 @@ def test_the_decision_export_is_audited_and_carries_no_personal_data(client, ses
     assert event.subject_id == "decisions" and event.detail["rows"] == 2
     assert event.actor_id == str(login.user.id)
     backwards = client.post(
-        "/reports/export/decisions", data={"csrf_token": login.csrf_token, "first": last, "last": first}
+        "/reports/export",
+        data={"csrf_token": login.csrf_token, "what": "decisions", "first": last, "last": first},
     )
     assert backwards.status_code == 422
+    names = client.post(
+        "/reports/export",
+        data={"csrf_token": login.csrf_token, "what": "names", "first": first, "last": last},
+    )
+    assert names.status_code == 422 and len(events(session, "report.exported")) == 1
+
+
+def test_exports_read_in_batches_without_skipping_or_repeating(client, session, auth):
+    advocate = auth()
+    tips = [submit(client, advocate) for _ in range(3)]
+    today = utcnow().date()
+    period = report_service.Period(today - timedelta(days=1), today + timedelta(days=1), "UTC")
+    decisions = [
+        row["decision_id"]
+        for row in report_service.export_decisions(session=session, period=period, batch_size=1)
+    ]
+    assert sorted(decisions) == sorted(decision_of(tip) for tip in tips) and len(set(decisions)) == 3
+    # The factory's tips were received on 2026-11-20.
+    received = report_service.Period(date(2026, 11, 19), date(2026, 11, 21), "UTC")
+    rows = list(report_service.export_tips(session=session, period=received, batch_size=2))
+    assert sorted(row["tip_id"] for row in rows) == sorted(tip["id"] for tip in tips)

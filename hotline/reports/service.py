@@ -164,45 +164,52 @@ EXPORT_COLUMNS = (
 )  # fmt: skip
 
 
-def export_tips(*, session: Session, period: Period, batch_size: int = 500) -> Iterator[dict[str, Any]]:
-    """One row per tip received in the period, oldest first: outcomes only, never names or narratives."""
+def _in_batches(
+    session: Session, query: Any, at_column: Any, id_column: Any, batch_size: int
+) -> Iterator[Any]:
+    """Every row of `query` (whose first item is the table row of the two columns), oldest first, read
+    `batch_size` at a time by keyset on (at, id): an export of a year stays flat in memory and never skips or
+    repeats a row."""
     last: tuple[datetime, uuid.UUID] | None = None
     while True:
-        query = (
-            select(Tip, CaseTip.case_id, CaseTip.action)
-            .join(CaseTip, col(CaseTip.tip_id) == col(Tip.id), isouter=True)
-            .where(col(Tip.received_at) >= period.start, col(Tip.received_at) < period.end)
-            .order_by(col(Tip.received_at), col(Tip.id))
-            .limit(batch_size)
-        )
+        batch = query.order_by(at_column, id_column).limit(batch_size)
         if last is not None:
-            query = query.where(
-                (col(Tip.received_at) > last[0])
-                | ((col(Tip.received_at) == last[0]) & (col(Tip.id) > last[1]))
-            )
-        rows = session.exec(query).all()
+            batch = batch.where((at_column > last[0]) | ((at_column == last[0]) & (id_column > last[1])))
+        rows = session.exec(batch).all()
         if not rows:
             return
-        for tip, case_id, case_action in rows:
-            routing = (tip.triage or {}).get("routing") or {}
-            yield {
-                "tip_id": str(tip.id),
-                "external_id": tip.external_id or "",
-                "channel": tip.channel,
-                "received_at": tip.received_at.isoformat(),
-                "triaged_at": tip.triaged_at.isoformat() if tip.triaged_at else "",
-                "state": tip.location_state or "",
-                "minor_status": tip.minor_status or "",
-                "urgency": tip.urgency or "",
-                "trafficking_type": tip.trafficking_type,
-                "case_id": str(case_id) if case_id else "",
-                "case_action": case_action or "",
-                "routing_decision_id": routing.get("decision_id") or "",
-                "routing_targets": ";".join(
-                    str(target.get("agency_id")) for target in routing.get("targets") or []
-                ),
-            }
-        last = (rows[-1][0].received_at, rows[-1][0].id)
+        yield from rows
+        last = (getattr(rows[-1][0], at_column.key), rows[-1][0].id)
+
+
+def export_tips(*, session: Session, period: Period, batch_size: int = 500) -> Iterator[dict[str, Any]]:
+    """One row per tip received in the period, oldest first: outcomes only, never names or narratives."""
+    query = (
+        select(Tip, CaseTip.case_id, CaseTip.action)
+        .join(CaseTip, col(CaseTip.tip_id) == col(Tip.id), isouter=True)
+        .where(col(Tip.received_at) >= period.start, col(Tip.received_at) < period.end)
+    )
+    for tip, case_id, case_action in _in_batches(
+        session, query, col(Tip.received_at), col(Tip.id), batch_size
+    ):
+        routing = (tip.triage or {}).get("routing") or {}
+        yield {
+            "tip_id": str(tip.id),
+            "external_id": tip.external_id or "",
+            "channel": tip.channel,
+            "received_at": tip.received_at.isoformat(),
+            "triaged_at": tip.triaged_at.isoformat() if tip.triaged_at else "",
+            "state": tip.location_state or "",
+            "minor_status": tip.minor_status or "",
+            "urgency": tip.urgency or "",
+            "trafficking_type": tip.trafficking_type,
+            "case_id": str(case_id) if case_id else "",
+            "case_action": case_action or "",
+            "routing_decision_id": routing.get("decision_id") or "",
+            "routing_targets": ";".join(
+                str(target.get("agency_id")) for target in routing.get("targets") or []
+            ),
+        }
 
 
 def record_export(*, session: Session, actor: Actor, period: Period, rows: int, what: str = "tips") -> None:
@@ -351,43 +358,28 @@ def _csv_value(value: Any) -> str:
 
 def export_decisions(*, session: Session, period: Period, batch_size: int = 500) -> Iterator[dict[str, Any]]:
     """One row per routing decision made in the period, oldest first."""
-    last: tuple[datetime, uuid.UUID] | None = None
-    while True:
-        query = (
-            select(RoutingDecision, Tip.created_at)
-            .join(Tip, col(Tip.id) == col(RoutingDecision.tip_id))
-            .where(
-                col(RoutingDecision.decided_at) >= period.start, col(RoutingDecision.decided_at) < period.end
-            )
-            .order_by(col(RoutingDecision.decided_at), col(RoutingDecision.id))
-            .limit(batch_size)
-        )
-        if last is not None:
-            query = query.where(
-                (col(RoutingDecision.decided_at) > last[0])
-                | ((col(RoutingDecision.decided_at) == last[0]) & (col(RoutingDecision.id) > last[1]))
-            )
-        rows = session.exec(query).all()
-        if not rows:
-            return
-        for decision, intake_at in rows:
-            facts = decision.facts or {}
-            yield {
-                "decision_id": str(decision.id),
-                "tip_id": str(decision.tip_id),
-                "case_id": str(decision.case_id) if decision.case_id else "",
-                "decided_at": decision.decided_at.isoformat(),
-                "intake_at": intake_at.isoformat(),
-                "seconds_to_route": f"{max((decision.decided_at - intake_at).total_seconds(), 0.0):.3f}",
-                "ruleset_version": decision.ruleset_version,
-                **{name: _csv_value(facts.get(name)) for name in DECISION_EXPORT_FACTS},
-                "rules_matched": ";".join(
-                    entry["rule_id"] for entry in decision.trace if entry.get("matched")
-                ),
-                "review_required": _csv_value(decision.review_required),
-                "original_targets": ";".join(target["agency_id"] for target in decision.targets),
-                "current_targets": ";".join(target["agency_id"] for target in decision.current_targets),
-                "overridden": _csv_value(decision.overridden_at is not None),
-                "overridden_at": decision.overridden_at.isoformat() if decision.overridden_at else "",
-            }
-        last = (rows[-1][0].decided_at, rows[-1][0].id)
+    query = (
+        select(RoutingDecision, Tip.created_at)
+        .join(Tip, col(Tip.id) == col(RoutingDecision.tip_id))
+        .where(col(RoutingDecision.decided_at) >= period.start, col(RoutingDecision.decided_at) < period.end)
+    )
+    for decision, intake_at in _in_batches(
+        session, query, col(RoutingDecision.decided_at), col(RoutingDecision.id), batch_size
+    ):
+        facts = decision.facts or {}
+        yield {
+            "decision_id": str(decision.id),
+            "tip_id": str(decision.tip_id),
+            "case_id": str(decision.case_id) if decision.case_id else "",
+            "decided_at": decision.decided_at.isoformat(),
+            "intake_at": intake_at.isoformat(),
+            "seconds_to_route": f"{max((decision.decided_at - intake_at).total_seconds(), 0.0):.3f}",
+            "ruleset_version": decision.ruleset_version,
+            **{name: _csv_value(facts.get(name)) for name in DECISION_EXPORT_FACTS},
+            "rules_matched": ";".join(entry["rule_id"] for entry in decision.trace if entry.get("matched")),
+            "review_required": _csv_value(decision.review_required),
+            "original_targets": ";".join(target["agency_id"] for target in decision.targets),
+            "current_targets": ";".join(target["agency_id"] for target in decision.current_targets),
+            "overridden": _csv_value(decision.overridden_at is not None),
+            "overridden_at": decision.overridden_at.isoformat() if decision.overridden_at else "",
+        }

@@ -197,10 +197,16 @@ def review_page(request: Request, review_id: str, session: SessionDep, web_user:
     return _review_page(request, session, web_user, _review_or_404(session, review_id))
 
 
-def _decide(session: Session, decide: Callable[[], MatchDecision]) -> tuple[MatchDecision | None, str | None]:
-    """One dedup decision in its own transaction: committed, or rolled back with the reason it was refused."""
+def _decide(
+    session: Session, reason: str, decide: Callable[[str], MatchDecision]
+) -> tuple[MatchDecision | None, str | None]:
+    """One dedup decision with its reason, in its own transaction: committed, or rolled back with why it was
+    refused (a reason too short, or what dedup's service said)."""
+    problem = reason_problem(reason)
+    if problem is not None:
+        return None, problem
     try:
-        decision = decide()
+        decision = decide(read_reason(reason))
     except matching_service.MatchingError as exc:
         session.rollback()
         return None, str(exc)
@@ -219,20 +225,14 @@ def confirm_review(
     reason: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
     review = _review_or_404(session, review_id)
-    problem = reason_problem(reason)
-    decision = None
-    if problem is None:
-        chosen = parse_id(case_id, "case") if case_id else None
-        decision, problem = _decide(
-            session,
-            lambda: matching_service.confirm_review(
-                session=session,
-                review_id=review.id,
-                case_id=chosen,
-                reason=read_reason(reason),
-                actor=web_user.actor,
-            ),
-        )
+    chosen = parse_id(case_id, "case") if case_id else None
+    decision, problem = _decide(
+        session,
+        reason,
+        lambda reason: matching_service.confirm_review(
+            session=session, review_id=review.id, case_id=chosen, reason=reason, actor=web_user.actor
+        ),
+    )
     if decision is None:
         return _review_page(
             request,
@@ -257,15 +257,13 @@ def reject_review(
     reason: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
     review = _review_or_404(session, review_id)
-    problem = reason_problem(reason)
-    decision = None
-    if problem is None:
-        decision, problem = _decide(
-            session,
-            lambda: matching_service.reject_review(
-                session=session, review_id=review.id, reason=read_reason(reason), actor=web_user.actor
-            ),
-        )
+    decision, problem = _decide(
+        session,
+        reason,
+        lambda reason: matching_service.reject_review(
+            session=session, review_id=review.id, reason=reason, actor=web_user.actor
+        ),
+    )
     if decision is None:
         return _review_page(
             request,
@@ -289,14 +287,16 @@ def _other_case(session: Session, text: str, case_id: uuid.UUID) -> uuid.UUID:
         pass
     compact = text.replace("-", "")
     if len(compact) < 8 or any(ch not in "0123456789abcdef" for ch in compact):
-        raise ValueError("Give the other case's id (the 8 characters shown on its page are enough).")
+        raise matching_service.InvalidRequest(
+            "Give the other case's id (the 8 characters shown on its page are enough)."
+        )
     found = [
         found_id
         for found_id in case_service.search_case_ids(session=session, text=compact)
         if found_id.hex.startswith(compact) and found_id != case_id
     ]
     if len(found) != 1:
-        raise ValueError(f"No single case starts with {text!r}: give its full id.")
+        raise matching_service.InvalidRequest(f"No single case starts with {text!r}: give its full id.")
     return found[0]
 
 
@@ -311,24 +311,17 @@ def merge_case(
     reason: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
     source = parse_id(case_id, "case")
-    problem = reason_problem(reason)
-    decision = None
-    if problem is None:
-        try:
-            target = _other_case(session, into_case, source)
-        except ValueError as exc:
-            problem = str(exc)
-        else:
-            decision, problem = _decide(
-                session,
-                lambda: matching_service.merge_cases(
-                    session=session,
-                    case_id=source,
-                    into_case_id=target,
-                    reason=read_reason(reason),
-                    actor=web_user.actor,
-                ),
-            )
+    decision, problem = _decide(
+        session,
+        reason,
+        lambda reason: matching_service.merge_cases(
+            session=session,
+            case_id=source,
+            into_case_id=_other_case(session, into_case, source),
+            reason=reason,
+            actor=web_user.actor,
+        ),
+    )
     if decision is None:
         return render_case_page(request, session, web_user, source, problem=problem, status_code=422)
     return redirect(f"/cases/{decision.other_case_id}?decided=merged")
@@ -347,15 +340,13 @@ def move_tip(
     if tip is None:
         raise PageError(404, "There is no tip with this id.")
     case_id = case_service.case_id_for_tip(session=session, tip_id=tip.id)
-    problem = reason_problem(reason)
-    decision = None
-    if problem is None:
-        decision, problem = _decide(
-            session,
-            lambda: matching_service.move_tip_to_new_case(
-                session=session, tip_id=tip.id, reason=read_reason(reason), actor=web_user.actor
-            ),
-        )
+    decision, problem = _decide(
+        session,
+        reason,
+        lambda reason: matching_service.move_tip_to_new_case(
+            session=session, tip_id=tip.id, reason=reason, actor=web_user.actor
+        ),
+    )
     if decision is None:
         if case_id is None:
             raise PageError(422, problem or "The tip is in no case yet.")

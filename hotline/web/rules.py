@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from sqlmodel import Session
 
@@ -77,112 +77,122 @@ def _active_text(session: Session) -> tuple[str, str]:
     return active.content, f"active version {active.version}"
 
 
+@dataclass
+class Candidate:
+    """A candidate ruleset as the form sent it: the YAML (pasted or uploaded), its name for messages, the
+    simulation's window, the publishing comment, and what is wrong with the form, if anything."""
+
+    content: str
+    source: str = "candidate.yaml"
+    since_days: int = DEFAULT_SINCE_DAYS
+    comment: str = ""
+    invalid: str | None = None
+
+
+async def read_candidate(
+    content: Annotated[str, Form(max_length=MAX_RULESET_BYTES)] = "",
+    upload: Annotated[UploadFile | None, File()] = None,
+    since_days: Annotated[str, Form(max_length=20)] = "",
+    comment: Annotated[str, Form(max_length=2000)] = "",
+) -> Candidate:
+    """The YAML to check (an uploaded file wins over the text box)."""
+    candidate = Candidate(content, comment=comment)
+    days = since_days.strip() or str(DEFAULT_SINCE_DAYS)
+    if not days.isdigit() or not 1 <= int(days) <= MAX_SINCE_DAYS:
+        candidate.invalid = f"Simulate over 1 to {MAX_SINCE_DAYS} days."
+    else:
+        candidate.since_days = int(days)
+    if upload is not None and upload.filename:
+        raw = await upload.read(MAX_RULESET_BYTES + 1)
+        if len(raw) > MAX_RULESET_BYTES:
+            candidate.invalid = f"The file is larger than {MAX_RULESET_BYTES // 1000} kB."
+            return candidate
+        try:
+            candidate.content, candidate.source = raw.decode("utf-8"), upload.filename[:200]
+        except UnicodeDecodeError:
+            candidate.invalid = "The file is not UTF-8 text."
+    elif not content.strip():
+        candidate.invalid = "Paste a ruleset or choose a file."
+    candidate.content = candidate.content.replace("\r\n", "\n")
+    return candidate
+
+
+CandidateForm = Annotated[Candidate, Depends(read_candidate)]
+
+
 def _candidate_page(  # type: ignore[no-untyped-def]
     request: Request,
     session: Session,
     web_user: WebUser,
+    candidate: Candidate,
     *,
-    content: str,
-    source: str = "candidate.yaml",
-    since_days: int = DEFAULT_SINCE_DAYS,
-    comment: str = "",
-    checked: bool = False,
     problems: list[ProblemOut] | None = None,
     parses: bool = False,
     simulation: SimulationOut | None = None,
     problem: str | None = None,
     status_code: int = 200,
 ):
+    """The candidate form; after a check (`problems` given), also the validation, the diff with the active
+    version and the simulation."""
     active_text, active_name = _active_text(session)
+    checked = problems is not None
     return render(
         request,
         "rules/candidate.html",
         {
-            "content": content,
-            "source": source,
-            "since_days": since_days,
-            "comment": comment,
+            "candidate": candidate,
             "checked": checked,
             "problems": problems or [],
             "parses": parses,
             "simulation": simulation,
-            "problem": problem,
+            "problem": problem or candidate.invalid,
             "active_name": active_name,
-            "diff": unified_diff(active_text, content, old_name=active_name, new_name=source)
+            "diff": unified_diff(
+                active_text, candidate.content, old_name=active_name, new_name=candidate.source
+            )
             if checked
             else [],
         },
         web_user=web_user,
-        status_code=status_code,
+        status_code=status_code if candidate.invalid is None else 422,
     )
 
 
 @router.get("/rules/candidate")
 def candidate_form(request: Request, session: SessionDep, web_user: SupervisorUser) -> Response:
     content, _ = _active_text(session)
-    return _candidate_page(request, session, web_user, content=content)
-
-
-async def _read_candidate(content: str, upload: UploadFile | None) -> tuple[str, str]:
-    """The YAML to check (an uploaded file wins over the text box) and its name for messages."""
-    if upload is not None and upload.filename:
-        raw = await upload.read(MAX_RULESET_BYTES + 1)
-        if len(raw) > MAX_RULESET_BYTES:
-            raise ValueError(f"The file is larger than {MAX_RULESET_BYTES // 1000} kB.")
-        try:
-            return raw.decode("utf-8"), upload.filename[:200]
-        except UnicodeDecodeError as exc:
-            raise ValueError("The file is not UTF-8 text.") from exc
-    if not content.strip():
-        raise ValueError("Paste a ruleset or choose a file.")
-    return content.replace("\r\n", "\n"), "candidate.yaml"
+    return _candidate_page(request, session, web_user, Candidate(content))
 
 
 @router.post("/rules/check")
-async def check_candidate(
+def check_candidate(
     request: Request,
     session: SessionDep,
     web_user: SupervisorUser,
     _csrf: CsrfChecked,
-    content: Annotated[str, Form(max_length=MAX_RULESET_BYTES)] = "",
-    upload: Annotated[UploadFile | None, File()] = None,
-    since_days: Annotated[int, Form(ge=1, le=MAX_SINCE_DAYS)] = DEFAULT_SINCE_DAYS,
-    comment: Annotated[str, Form(max_length=2000)] = "",
+    candidate: CandidateForm,
 ) -> Response:
     """Validate the candidate and run its tests; show the diff with the active version and, when it parses,
     what it would change over the last `since_days` days of decisions. Writes nothing."""
-    try:
-        text, source = await _read_candidate(content, upload)
-    except ValueError as exc:
-        return _candidate_page(
-            request,
-            session,
-            web_user,
-            content=content,
-            since_days=since_days,
-            comment=comment,
-            problem=str(exc),
-            status_code=422,
-        )
-    engine, problems = routing_service.check_candidate(session=session, text=text, source=source)
+    if candidate.invalid:
+        return _candidate_page(request, session, web_user, candidate)
+    engine, problems = routing_service.check_candidate(
+        session=session, text=candidate.content, source=candidate.source
+    )
     simulation = None
     if engine is not None:
         simulation = routing_service.simulate(
             session=session,
-            text=text,
-            source=source,
-            since=datetime.now(UTC) - timedelta(days=since_days),
+            text=candidate.content,
+            source=candidate.source,
+            since=datetime.now(UTC) - timedelta(days=candidate.since_days),
             examples=EXAMPLES,
         )
     return _candidate_page(
         request,
         session,
         web_user,
-        content=text,
-        source=source,
-        since_days=since_days,
-        comment=comment,
-        checked=True,
+        candidate,
         problems=routing_service.problems_out(problems),
         parses=engine is not None,
         simulation=simulation,
@@ -190,51 +200,29 @@ async def check_candidate(
 
 
 @router.post("/rules/publish")
-async def publish_candidate(
+def publish_candidate(
     request: Request,
     session: SessionDep,
     web_user: SupervisorUser,
     _csrf: CsrfChecked,
-    content: Annotated[str, Form(max_length=MAX_RULESET_BYTES)] = "",
-    upload: Annotated[UploadFile | None, File()] = None,
-    since_days: Annotated[int, Form(ge=1, le=MAX_SINCE_DAYS)] = DEFAULT_SINCE_DAYS,
-    comment: Annotated[str, Form(max_length=2000)] = "",
+    candidate: CandidateForm,
 ) -> Response:
     """Publish the candidate as the new active version, with a comment saying why (the history shows it)."""
-    try:
-        text, source = await _read_candidate(content, upload)
-    except ValueError as exc:
-        return _candidate_page(
-            request,
-            session,
-            web_user,
-            content=content,
-            since_days=since_days,
-            comment=comment,
-            problem=str(exc),
-            status_code=422,
-        )
-    problem = reason_problem(comment)
+    if candidate.invalid:
+        return _candidate_page(request, session, web_user, candidate)
+    problem = reason_problem(candidate.comment)
     if problem:
         return _candidate_page(
-            request,
-            session,
-            web_user,
-            content=text,
-            source=source,
-            since_days=since_days,
-            comment=comment,
-            problem="Publishing: " + problem,
-            status_code=422,
+            request, session, web_user, candidate, problem="Publishing: " + problem, status_code=422
         )
     try:
         ruleset = routing_service.publish_ruleset(
             session=session,
-            text=text,
-            source=source,
+            text=candidate.content,
+            source=candidate.source,
             author=web_user.user.username,
             actor=web_user.actor,
-            comment=" ".join(comment.split()),
+            comment=" ".join(candidate.comment.split()),
         )
     except routing_service.RulesetRefused as exc:
         session.rollback()
@@ -242,28 +230,14 @@ async def publish_candidate(
             request,
             session,
             web_user,
-            content=text,
-            source=source,
-            since_days=since_days,
-            comment=comment,
-            checked=True,
+            candidate,
             problems=routing_service.problems_out(exc.problems),
-            status_code=422,
             problem="Not published: the candidate does not validate or fails its own tests (below).",
+            status_code=422,
         )
     except routing_service.PublishConflict as exc:
         session.rollback()
-        return _candidate_page(
-            request,
-            session,
-            web_user,
-            content=text,
-            source=source,
-            since_days=since_days,
-            comment=comment,
-            problem=str(exc),
-            status_code=409,
-        )
+        return _candidate_page(request, session, web_user, candidate, problem=str(exc), status_code=409)
     session.commit()
     return redirect(f"/rules/{ruleset.version}?published=1")
 

@@ -589,6 +589,13 @@ def _latency_chart(  # type: ignore[no-untyped-def]
     )
 
 
+# What can be exported: its columns and its rows over a period. Neither carries names or narratives.
+EXPORTS = {
+    "tips": (report_service.EXPORT_COLUMNS, report_service.export_tips),
+    "decisions": (report_service.DECISION_EXPORT_COLUMNS, report_service.export_decisions),
+}
+
+
 @router.post("/reports/export")
 def reports_export(
     request: Request,
@@ -597,37 +604,16 @@ def reports_export(
     _csrf: CsrfChecked,
     first: Annotated[date, Form()],
     last: Annotated[date, Form()],
+    what: Annotated[str, Form(max_length=20)] = "tips",
 ) -> Response:
-    """Tips received in the period: outcomes only, no names or narratives."""
+    """A CSV of the period: tips received (outcomes only) or routing decisions made (facts without personal
+    data, rules, targets, overrides). Recorded in the audit log before a row leaves."""
+    if what not in EXPORTS:
+        raise PageError(422, f"There is no export of {what!r}.")
     period = _export_period(request, first, last)
+    columns, rows = EXPORTS[what]
     return _csv_export(
-        session,
-        web_user,
-        period,
-        what="tips",
-        columns=report_service.EXPORT_COLUMNS,
-        rows=report_service.export_tips(session=session, period=period),
-    )
-
-
-@router.post("/reports/export/decisions")
-def decisions_export(
-    request: Request,
-    session: SessionDep,
-    web_user: SupervisorUser,
-    _csrf: CsrfChecked,
-    first: Annotated[date, Form()],
-    last: Annotated[date, Form()],
-) -> Response:
-    """Routing decisions made in the period: facts without personal data, rules, targets, overrides."""
-    period = _export_period(request, first, last)
-    return _csv_export(
-        session,
-        web_user,
-        period,
-        what="decisions",
-        columns=report_service.DECISION_EXPORT_COLUMNS,
-        rows=report_service.export_decisions(session=session, period=period),
+        session, web_user, period, what=what, columns=columns, rows=rows(session=session, period=period)
     )
 
 
