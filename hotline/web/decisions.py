@@ -12,6 +12,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, ValidationError, field_validator
+from sqlmodel import col, select
 
 from hotline import geo
 from hotline.cases import service as case_service
@@ -32,7 +33,7 @@ from hotline.web.pages import (
 from hotline.web.security import CsrfChecked, PageError, SupervisorUser
 from routing import service as routing_service
 from routing.facts import FACT_SPECS
-from routing.models import OverrideIn, ReplayOut, TargetIn
+from routing.models import OverrideIn, ReplayOut, RoutingDecision, TargetIn
 
 router = APIRouter(include_in_schema=False)
 
@@ -108,6 +109,13 @@ def decision_list(request: Request, session: SessionDep, web_user: SupervisorUse
         errors["cursor"] = "not a page this list gave"
         page = routing_service.list_decisions(session=session, **query, limit=PAGE_SIZE)
     agencies = routing_service.list_agencies(session=session)
+    # What each listed decision saw, for the state, minor and urgency columns.
+    ids = [decision.id for decision in page.items]
+    facts = dict(
+        session.exec(
+            select(RoutingDecision.id, RoutingDecision.facts).where(col(RoutingDecision.id).in_(ids))
+        ).all()
+    )
     return render(
         request,
         "decisions/list.html",
@@ -115,6 +123,7 @@ def decision_list(request: Request, session: SessionDep, web_user: SupervisorUse
             "filters": filters,
             "filter_errors": errors,
             "page": page,
+            "facts": facts,
             "next_url": page_url(request, cursor=page.next_cursor) if page.next_cursor else None,
             "state_options": [("none", "unknown")]
             + [(code, code) for code in sorted(geo.US_JURISDICTION_CODES)],
@@ -246,7 +255,9 @@ def _decision_page(  # type: ignore[no-untyped-def]
             "agency_options": [("", "— add an agency —")]
             + [(agency.id, f"{agency.id} — {agency.name}") for agency in agencies if agency.active],
             "priorities": PRIORITIES,
-            "names": actor_names(session, [override.overridden_by for override in out.overrides]),
+            "names": actor_names(
+                session, [out.decided_by, *(override.overridden_by for override in out.overrides)]
+            ),
             "replay": replay,
             "replay_trace_changes": {
                 "stored": _trace_changes(out.trace, replay.stored_version.trace),
