@@ -8,6 +8,13 @@ from hotline.cases.models import Case, CaseTip
 from hotline.tips.models import Tip, TipAttachment, TipPerson
 from hotline.users.models import User, UserSession
 from integrations.twilio.models import SmsMessage, SmsOptOut, SmsSession, TwilioCall
+from integrations.webhooks.models import (
+    Referral,
+    SupervisorAlert,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from routing.models import Agency, AgencyDirectorySync, RoutingDecision, RoutingOverride, Ruleset
 
 __all__ = [
@@ -18,16 +25,21 @@ __all__ = [
     "AuditEvent",
     "Case",
     "CaseTip",
+    "Referral",
     "RoutingDecision",
     "RoutingOverride",
     "Ruleset",
     "SmsMessage",
     "SmsOptOut",
     "SmsSession",
+    "SupervisorAlert",
     "Tip",
     "TipAttachment",
     "TipPerson",
     "TwilioCall",
     "User",
     "UserSession",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]
