@@ -177,7 +177,7 @@ def test_a_services_partner_of_an_adult_case_gets_no_names_phones_or_narrative(p
 def test_an_endpoint_narrows_its_agreement_further_and_anonymous_reporters_stay_anonymous(partners, session):
     partners.register("cps-tx", fields=["case_id", "urgency", "persons.age", "minor"])
     partners.register("le-tx")
-    tip = partners.submit(
+    partners.submit(
         reporter={
             "name": "Janelle Porter",
             "phone": "713-555-0101",
