@@ -1,6 +1,6 @@
-"""Partner delivery tests: real tips routed by the real pipeline, delivered by the real dispatcher over HTTP
-to a partner receiver on 127.0.0.1 that verifies every request with `standardwebhooks` and validates every body
-against the published JSON Schema. Retry schedules are tiny so the suite stays fast."""
+"""Partner delivery tests: real tips routed by the real pipeline, delivered by the real dispatcher over
+HTTP to a partner receiver on 127.0.0.1 that verifies every request with `standardwebhooks` and validates
+every body against the published JSON Schema. Retry schedules are tiny so the suite stays fast."""
 
 from __future__ import annotations
 
