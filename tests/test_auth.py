@@ -15,6 +15,7 @@ ALL_ROLES = tuple(Role)
 ADVOCATES = {Role.advocate, Role.supervisor}
 SUPERVISORS = {Role.supervisor}
 ADMINS = {Role.admin}
+PARTNERS = {Role.partner}
 
 # Who may call what. A route missing here fails `test_every_route_is_in_the_access_matrix`, so a new
 # route cannot ship without a decision about who may use it.
@@ -36,6 +37,23 @@ ACCESS_MATRIX: dict[tuple[str, str], set[Role]] = {
     ("GET", "/api/v1/agencies"): ADVOCATES,
     ("GET", "/api/v1/agencies/{agency_id}"): ADVOCATES,
     ("PATCH", "/api/v1/agencies/{agency_id}/contact"): ADMINS,
+    ("GET", "/api/v1/referrals"): PARTNERS,
+    ("GET", "/api/v1/referrals/{referral_id}"): PARTNERS,
+    ("POST", "/api/v1/referrals/{referral_id}/ack"): PARTNERS,
+    ("GET", "/api/v1/delivery/referrals"): SUPERVISORS,
+    ("GET", "/api/v1/delivery/referrals/{referral_id}"): SUPERVISORS,
+    ("POST", "/api/v1/delivery/referrals/{referral_id}/outcome"): SUPERVISORS,
+    ("GET", "/api/v1/delivery/dead-letters"): SUPERVISORS,
+    ("POST", "/api/v1/delivery/deliveries/{delivery_id}/replay"): SUPERVISORS,
+    ("GET", "/api/v1/delivery/endpoints"): SUPERVISORS | ADMINS,
+    ("GET", "/api/v1/delivery/endpoints/{endpoint_id}"): SUPERVISORS | ADMINS,
+    ("POST", "/api/v1/delivery/endpoints"): ADMINS,
+    ("PATCH", "/api/v1/delivery/endpoints/{endpoint_id}"): ADMINS,
+    ("POST", "/api/v1/delivery/endpoints/{endpoint_id}/rotate-secret"): ADMINS,
+    ("POST", "/api/v1/delivery/endpoints/{endpoint_id}/enable"): SUPERVISORS,
+    ("POST", "/api/v1/delivery/endpoints/{endpoint_id}/replay"): SUPERVISORS,
+    ("GET", "/api/v1/alerts"): SUPERVISORS,
+    ("POST", "/api/v1/alerts/{alert_id}/acknowledge"): SUPERVISORS,
 }
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz")}
 # Twilio's webhooks: authenticated by X-Twilio-Signature, not by API key (tests/twilio/ covers valid ones).
@@ -62,6 +80,15 @@ SAMPLE_BODIES = {
     ("POST", "/api/v1/rulesets/validate"): {"content": "ruleset: x"},
     ("POST", "/api/v1/rulesets/simulate"): {"content": "ruleset: x"},
     ("PATCH", "/api/v1/agencies/{agency_id}/contact"): {"url": "https://example.org"},
+    ("POST", "/api/v1/referrals/{referral_id}/ack"): {"status": "accepted"},
+    ("POST", "/api/v1/delivery/referrals/{referral_id}/outcome"): {"status": "accepted"},
+    ("POST", "/api/v1/delivery/endpoints"): {
+        "agency_id": "cps-tx",
+        "url": "https://partner.example.org/hooks",
+    },
+    ("PATCH", "/api/v1/delivery/endpoints/{endpoint_id}"): {"url": "https://partner.example.org/v2"},
+    ("POST", "/api/v1/delivery/endpoints/{endpoint_id}/rotate-secret"): {},
+    ("POST", "/api/v1/delivery/endpoints/{endpoint_id}/replay"): {"since": "2026-11-24T00:00:00Z"},
 }
 SAMPLE_PARAMS = {
     "tip_id": "00000000-0000-0000-0000-000000000001",
@@ -69,6 +96,10 @@ SAMPLE_PARAMS = {
     "decision_id": "00000000-0000-0000-0000-000000000003",
     "version": "1",
     "agency_id": "cps-tx",
+    "referral_id": "00000000-0000-0000-0000-000000000004",
+    "delivery_id": "00000000-0000-0000-0000-000000000005",
+    "endpoint_id": "00000000-0000-0000-0000-000000000006",
+    "alert_id": "00000000-0000-0000-0000-000000000007",
 }
 
 

@@ -272,6 +272,13 @@ class AckOut(BaseModel):
     rerouted_to: str | None = None
 
 
+class OutcomeOut(BaseModel):
+    """An answer a supervisor recorded, with the referral as supervisors see it."""
+
+    referral: SupervisorReferralOut
+    rerouted_to: str | None = None
+
+
 class AttemptOut(BaseModel):
     number: int
     attempted_at: datetime

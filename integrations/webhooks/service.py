@@ -38,6 +38,7 @@ from integrations.webhooks.models import (
     DeliveryOut,
     DeliveryPage,
     EndpointOut,
+    OutcomeOut,
     Referral,
     ReferralOut,
     ReferralPage,
@@ -600,7 +601,7 @@ def _lock_for_ack(session: Session, referral: Referral) -> Referral:
 
 def acknowledge(
     *, session: Session, referral_id: uuid.UUID, ack_in: AckIn, actor: Actor, on_behalf: bool = False
-) -> AckOut:
+) -> AckOut | OutcomeOut:
     """A partner's answer (or, `on_behalf`, one a supervisor records after a call). Commits.
 
     Accepting or declining again with the same answer changes nothing (a partner may retry). A decline sends
@@ -617,12 +618,16 @@ def acknowledge(
     if not on_behalf:
         referral = _own_referral(session, referral_id, actor)
     referral = _lock_for_ack(session, referral)
-    view = (
-        supervisor_view if on_behalf else (lambda r: _partner_view(r, _partner_fields(session, r.agency_id)))
-    )
+
+    def answer(rerouted_to: str | None = None) -> AckOut | OutcomeOut:
+        if on_behalf:
+            return OutcomeOut(referral=supervisor_view(referral), rerouted_to=rerouted_to)
+        fields = _partner_fields(session, referral.agency_id)
+        return AckOut(referral=_partner_view(referral, fields), rerouted_to=rerouted_to)
+
     if referral.status == ack_in.status:
         session.rollback()
-        return AckOut(referral=view(referral))
+        return answer()
     if referral.status == "withdrawn":
         raise Refused("this referral was withdrawn: the case no longer goes to this agency", conflict=True)
     if referral.status == "declined":
@@ -675,7 +680,7 @@ def acknowledge(
         on_behalf=on_behalf,
         rerouted_to=rerouted_to,
     )
-    return AckOut(referral=view(referral), rerouted_to=rerouted_to)
+    return answer(rerouted_to)
 
 
 # SLA escalation

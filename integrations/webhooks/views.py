@@ -35,6 +35,7 @@ from integrations.webhooks.models import (
     EndpointPatch,
     EndpointWithSecret,
     OutcomeIn,
+    OutcomeOut,
     ReferralOut,
     ReferralPage,
     ReferralStatus,
@@ -97,7 +98,7 @@ def read_my_referral(referral_id: uuid.UUID, session: SessionDep, actor: Partner
 @partner.post("/{referral_id}/ack", response_model=AckOut)
 def acknowledge_referral(
     referral_id: uuid.UUID, ack_in: AckIn, session: SessionDep, actor: PartnerActor
-) -> AckOut:
+) -> AckOut | OutcomeOut:
     """Accept a referral, or decline it with a reason (the case then goes to the next agency). Sending the
     same answer again changes nothing."""
     try:
@@ -151,10 +152,10 @@ def referral_delivery_log(referral_id: uuid.UUID, session: SessionDep, actor: Su
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no referral with this id") from exc
 
 
-@delivery.post("/referrals/{referral_id}/outcome", response_model=AckOut)
+@delivery.post("/referrals/{referral_id}/outcome", response_model=OutcomeOut)
 def record_outcome(
     referral_id: uuid.UUID, outcome_in: OutcomeIn, session: SessionDep, actor: SupervisorActor
-) -> AckOut:
+) -> AckOut | OutcomeOut:
     """Record an agency's answer given outside the API (a manual-queue referral reported by phone)."""
     try:
         return webhook_service.acknowledge(
