@@ -62,7 +62,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def _routed_tips(db, receiver: PartnerReceiver, count: int) -> set[str]:
-    """`count` tips, each a referral to cps-tx and le-tx, both with endpoints: 2 × count deliveries."""
+    """`count` tips, each a referral to cps-tx and le-tx, both with endpoints: twice as many deliveries."""
     with db.session_factory() as session:
         for agency_id in ("cps-tx", "le-tx"):
             _, secret = webhook_service.register_endpoint(
