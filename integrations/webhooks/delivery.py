@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import email.utils
 import os
+import queue
 import random
 import secrets
 import socket
@@ -25,8 +26,10 @@ import uuid
 from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 import sqlalchemy as sa
@@ -50,11 +53,16 @@ EXCERPT_BYTES = 1024
 USER_AGENT = "hotline-webhooks/1"
 # Statuses that mean "not now" rather than "not this": retried on the full schedule.
 RETRYABLE_STATUSES = frozenset({408, 425, 429})
-# How often results are written while requests are in flight.
+# How often the loop looks again for due work when a claim found none, and the most results one write holds.
 FLUSH_SECONDS = 0.1
 FLUSH_SIZE = 200
 # A delivery loop returns after this long even with work left, so the worker's other jobs get their turn.
 RUN_BUDGET_SECONDS = 5.0
+# Claimed deliveries held ready per request slot: enough that the pool never waits for a claim, few enough
+# that none waits long for its turn (its lease runs meanwhile).
+BUFFER_FACTOR = 4
+# How long the recorder waits for more results before it writes what it has.
+RECORD_WAIT_SECONDS = 0.02
 
 ATTEMPTS = MetricCounter(
     "hotline_webhook_attempts_total",
@@ -289,6 +297,23 @@ class RecordReport:
         return sum(count for outcome, count in self.outcomes.items() if outcome != "released")
 
 
+# What every recorded attempt sets on its delivery, in one executemany UPDATE per batch.
+_UPDATE_DELIVERY = (
+    sa.update(WebhookDelivery.__table__)
+    .where(WebhookDelivery.__table__.c.id == sa.bindparam("b_id"))
+    .values(
+        status=sa.bindparam("b_status"),
+        attempts=sa.bindparam("b_attempts"),
+        next_attempt_at=sa.bindparam("b_next_attempt_at"),
+        lease_token=None,
+        last_attempt_at=sa.bindparam("b_last_attempt_at"),
+        last_status_code=sa.bindparam("b_last_status_code"),
+        last_error=sa.bindparam("b_last_error"),
+        delivered_at=sa.bindparam("b_delivered_at"),
+    )
+)
+
+
 def record_results(
     *,
     session_factory: sessionmaker[Session],
@@ -296,39 +321,53 @@ def record_results(
     settings: Settings,
     worker: str,
 ) -> RecordReport:
-    """Store every attempt and what it decided, in one transaction."""
+    """Store every attempt and what it decided, in one transaction.
+
+    The common outcomes (delivered, retry) are written in bulk; the rare ones (dead letter, an endpoint to
+    disable) go through the service functions, which alert supervisors and audit.
+    """
     report = RecordReport()
     if not results:
         return report
+    table = WebhookDelivery.__table__
     with session_factory() as session:
         now = utcnow()
-        ids = [result.claimed.delivery_id for result in results]
-        deliveries = {
-            delivery.id: delivery
-            for delivery in session.exec(
-                select(WebhookDelivery).where(col(WebhookDelivery.id).in_(ids))
-            ).all()
-        }
-        endpoint_ids = {result.claimed.endpoint_id for result in results}
+        rows = session.execute(
+            sa.select(
+                table.c.id,
+                table.c.lease_token,
+                table.c.status,
+                table.c.attempts,
+                table.c.event_type,
+                table.c.referral_id,
+            ).where(table.c.id.in_([result.claimed.delivery_id for result in results]))
+        ).all()
+        current = {row.id: row for row in rows}
         endpoints = {
             endpoint.id: endpoint
             for endpoint in session.exec(
-                select(WebhookEndpoint).where(col(WebhookEndpoint.id).in_(endpoint_ids))
+                select(WebhookEndpoint).where(
+                    col(WebhookEndpoint.id).in_({result.claimed.endpoint_id for result in results})
+                )
             ).all()
         }
-        delivered_referrals: list[uuid.UUID] = []
         failing_cutoff = now - timedelta(hours=settings.webhook_disable_after_hours)
+        updates: list[dict[str, object]] = []
+        attempts: list[dict[str, object]] = []
+        released: list[uuid.UUID] = []
+        special: list[tuple[AttemptResult, str, int]] = []
+        delivered: list[AttemptResult] = []
         for result in results:
             claimed = result.claimed
-            delivery = deliveries.get(claimed.delivery_id)
+            row = current.get(claimed.delivery_id)
             ours = (
-                delivery is not None
-                and delivery.lease_token == claimed.lease_token
-                and delivery.status in {"pending", "held"}
+                row is not None
+                and row.lease_token == claimed.lease_token
+                and row.status in {"pending", "held"}
             )
             if not result.sent:
-                if ours and delivery is not None and delivery.status == "pending":
-                    delivery.next_attempt_at, delivery.lease_token = now, None
+                if ours and row is not None and row.status == "pending":
+                    released.append(claimed.delivery_id)
                 report.outcomes["released"] += 1
                 continue
             verdict = classify(result)
@@ -338,126 +377,210 @@ def record_results(
             else:
                 endpoint.last_failure_at = now
                 endpoint.failing_since = endpoint.failing_since or result.attempted_at
-            number = (delivery.attempts if delivery is not None else 0) + 1
-            next_at = None
-            if not ours or delivery is None:
+            number = (row.attempts if row is not None else 0) + 1
+            next_at: datetime | None = None
+            if not ours or row is None:
                 # The lease passed to another claim: the attempt happened, its result is not ours to apply.
                 outcome = "stale"
+            elif verdict == "success":
+                outcome = "delivered"
+                delivered.append(result)
+                updates.append(_update_row(result, number, status="delivered", next_at=now, delivered_at=now))
             else:
-                delivery.attempts = number
-                delivery.last_attempt_at = result.attempted_at
-                delivery.last_status_code = result.status_code
-                delivery.last_error = result.error
-                delivery.lease_token = None
-                outcome, next_at = _apply(
-                    session, delivery, endpoint, verdict, result, settings, now, failing_cutoff
+                outcome, next_at = _after_failure(
+                    result, verdict, row.status, number, endpoint, settings, failing_cutoff
                 )
-                if outcome == "delivered" and delivery.event_type != "referral.withdrawn":
-                    delivered_referrals.append(delivery.referral_id)
-            session.add(
-                WebhookAttempt(
-                    delivery_id=claimed.delivery_id,
-                    number=number,
-                    attempted_at=result.attempted_at,
-                    status_code=result.status_code,
-                    latency_ms=result.latency_ms,
-                    error=result.error,
-                    response_excerpt=result.excerpt,
-                    outcome=outcome,
-                    next_attempt_at=next_at,
-                    worker=worker,
-                )
-            )
-            report.outcomes[outcome] += 1
-            ATTEMPTS.labels(outcome=outcome).inc()
-            log.info(
-                "webhook_attempt",
-                delivery_id=str(claimed.delivery_id),
-                webhook_id=claimed.message_id,
-                endpoint_id=str(claimed.endpoint_id),
-                agency_id=claimed.agency_id,
-                event_type=claimed.event_type,
-                attempt=number,
-                status_code=result.status_code,
-                latency_ms=result.latency_ms,
-                error=result.error,
-                outcome=outcome,
-                retry_in_seconds=round((next_at - now).total_seconds(), 1) if next_at else None,
-            )
-        if delivered_referrals:
+                if outcome == "special":
+                    special.append((result, verdict, number))
+                else:
+                    status = "held" if outcome == "held" else "pending"
+                    updates.append(_update_row(result, number, status=status, next_at=next_at or now))
+            if outcome != "special":
+                attempts.append(_attempt_row(result, number, outcome, next_at, worker))
+                _count_and_log(report, result, number, outcome, next_at, now)
+        if updates:
+            session.execute(_UPDATE_DELIVERY, updates)
+        if released:
             session.execute(
-                sa.update(Referral)
-                .where(col(Referral.id).in_(delivered_referrals), col(Referral.status) == "pending")
-                .values(status="delivered", delivered_at=now, updated_at=now)
+                sa.update(table).where(table.c.id.in_(released)).values(next_attempt_at=now, lease_token=None)
             )
+        for result, verdict, number in special:
+            endpoint = endpoints[result.claimed.endpoint_id]
+            outcome = _apply_rare(session, result, verdict, number, endpoint, now, failing_cutoff)
+            attempts.append(_attempt_row(result, number, outcome, None, worker))
+            _count_and_log(report, result, number, outcome, None, now)
+        session.execute(sa.insert(WebhookAttempt.__table__), attempts)
+        if delivered:
+            _record_delivered(session, delivered, current, now)
         session.commit()
     return report
 
 
-def _apply(
-    session: Session,
-    delivery: WebhookDelivery,
-    endpoint: WebhookEndpoint,
-    verdict: str,
+def _update_row(
     result: AttemptResult,
-    settings: Settings,
+    number: int,
+    *,
+    status: str,
+    next_at: datetime,
+    delivered_at: datetime | None = None,
+) -> dict[str, object]:
+    return {
+        "b_id": result.claimed.delivery_id,
+        "b_status": status,
+        "b_attempts": number,
+        "b_next_attempt_at": next_at,
+        "b_last_attempt_at": result.attempted_at,
+        "b_last_status_code": result.status_code,
+        "b_last_error": result.error,
+        "b_delivered_at": delivered_at,
+    }
+
+
+def _attempt_row(
+    result: AttemptResult, number: int, outcome: str, next_at: datetime | None, worker: str
+) -> dict[str, object]:
+    return {
+        "id": uuid.uuid4(),
+        "delivery_id": result.claimed.delivery_id,
+        "number": number,
+        "attempted_at": result.attempted_at,
+        "status_code": result.status_code,
+        "latency_ms": result.latency_ms,
+        "error": result.error,
+        "response_excerpt": result.excerpt,
+        "outcome": outcome,
+        "next_attempt_at": next_at,
+        "worker": worker,
+    }
+
+
+def _count_and_log(
+    report: RecordReport,
+    result: AttemptResult,
+    number: int,
+    outcome: str,
+    next_at: datetime | None,
     now: datetime,
+) -> None:
+    report.outcomes[outcome] += 1
+    ATTEMPTS.labels(outcome=outcome).inc()
+    claimed = result.claimed
+    log.info(
+        "webhook_attempt",
+        delivery_id=str(claimed.delivery_id),
+        webhook_id=claimed.message_id,
+        endpoint_id=str(claimed.endpoint_id),
+        agency_id=claimed.agency_id,
+        event_type=claimed.event_type,
+        attempt=number,
+        status_code=result.status_code,
+        latency_ms=result.latency_ms,
+        error=result.error,
+        outcome=outcome,
+        retry_in_seconds=round((next_at - now).total_seconds(), 1) if next_at else None,
+    )
+
+
+def _after_failure(
+    result: AttemptResult,
+    verdict: str,
+    status: str,
+    number: int,
+    endpoint: WebhookEndpoint,
+    settings: Settings,
     failing_cutoff: datetime,
 ) -> tuple[str, datetime | None]:
-    """What one attempt decides for its delivery (and endpoint): (outcome, next attempt)."""
-    if verdict == "success":
-        delivery.status, delivery.delivered_at = "delivered", now
-        audit_service.record(
-            session,
-            actor=webhook_service.WORKER_ACTOR,
-            action="webhook.delivered",
-            subject_type="webhook_delivery",
-            subject_id=delivery.id,
-            detail={
-                "referral_id": str(delivery.referral_id),
-                "agency_id": delivery.agency_id,
-                "event_type": delivery.event_type,
-                "attempts": delivery.attempts,
-                "status_code": result.status_code,
-            },
-        )
-        return "delivered", None
+    """(retry, next attempt), (held, None) or (special, None): a dead letter or an endpoint to disable."""
     if verdict == "gone":
-        webhook_service.disable_endpoint(
-            session=session,
-            endpoint=endpoint,
-            reason="gone",
-            actor=webhook_service.WORKER_ACTOR,
-            detail={"delivery_id": str(delivery.id)},
-        )
-        delivery.status = "held"
-        return "disabled", None
-    if delivery.status == "held":
+        return "special", None
+    if status == "held":
         return "held", None
+    if endpoint.status == "active" and endpoint.failing_since and endpoint.failing_since <= failing_cutoff:
+        return "special", None
     budget = len(settings.webhook_retry_delays)
     if verdict == "client_error":
         budget = min(budget, settings.webhook_client_error_attempts)
-    delay = (
-        retry_delay(attempts=delivery.attempts, settings=settings, retry_after=result.retry_after)
-        if delivery.attempts < budget
-        else None
-    )
-    if endpoint.status == "active" and endpoint.failing_since and endpoint.failing_since <= failing_cutoff:
+    if number >= budget:
+        return "special", None
+    delay = retry_delay(attempts=number, settings=settings, retry_after=result.retry_after)
+    if delay is None:
+        return "special", None
+    return "retry", utcnow() + timedelta(seconds=delay)
+
+
+def _apply_rare(
+    session: Session,
+    result: AttemptResult,
+    verdict: str,
+    number: int,
+    endpoint: WebhookEndpoint,
+    now: datetime,
+    failing_cutoff: datetime,
+) -> str:
+    """A 410, the end of days of failures (the endpoint is disabled), or the last attempt (a dead letter)."""
+    delivery = session.get(WebhookDelivery, result.claimed.delivery_id)
+    assert delivery is not None
+    delivery.attempts = number
+    delivery.last_attempt_at = result.attempted_at
+    delivery.last_status_code = result.status_code
+    delivery.last_error = result.error
+    delivery.lease_token = None
+    failing_too_long = endpoint.failing_since is not None and endpoint.failing_since <= failing_cutoff
+    if endpoint.status == "active" and (verdict == "gone" or failing_too_long):
         webhook_service.disable_endpoint(
             session=session,
             endpoint=endpoint,
-            reason="failing",
+            reason="gone" if verdict == "gone" else "failing",
             actor=webhook_service.WORKER_ACTOR,
-            detail={"failing_since": endpoint.failing_since.isoformat(), "delivery_id": str(delivery.id)},
+            detail={
+                "delivery_id": str(delivery.id),
+                "failing_since": endpoint.failing_since.isoformat() if endpoint.failing_since else None,
+            },
         )
         delivery.status = "held"
-        return "disabled", None
-    if delay is None:
-        _dead_letter(session, delivery, endpoint, now)
-        return "failed", None
-    next_at = now + timedelta(seconds=delay)
-    delivery.next_attempt_at = next_at
-    return "retry", next_at
+        return "disabled"
+    if endpoint.status == "disabled":
+        # Disabled by another attempt of this batch: wait for it to be enabled rather than give up.
+        delivery.status = "held"
+        return "held"
+    _dead_letter(session, delivery, endpoint, now)
+    return "failed"
+
+
+def _record_delivered(
+    session: Session, delivered: list[AttemptResult], current: dict[uuid.UUID, sa.Row[Any]], now: datetime
+) -> None:
+    """Referrals whose created or updated event arrived are `delivered`; one audit event lists the batch."""
+    referral_ids = [
+        current[result.claimed.delivery_id].referral_id
+        for result in delivered
+        if result.claimed.event_type != "referral.withdrawn"
+    ]
+    if referral_ids:
+        session.execute(
+            sa.update(Referral)
+            .where(col(Referral.id).in_(referral_ids), col(Referral.status) == "pending")
+            .values(status="delivered", delivered_at=now, updated_at=now)
+        )
+    audit_service.record(
+        session,
+        actor=webhook_service.WORKER_ACTOR,
+        action="webhook.delivered",
+        subject_type="webhook_delivery",
+        subject_id=delivered[0].claimed.delivery_id if len(delivered) == 1 else "batch",
+        detail={
+            "deliveries": [
+                {
+                    "delivery_id": str(result.claimed.delivery_id),
+                    "referral_id": str(result.claimed.referral_id),
+                    "agency_id": result.claimed.agency_id,
+                    "event_type": result.claimed.event_type,
+                    "status_code": result.status_code,
+                }
+                for result in delivered
+            ]
+        },
+    )
 
 
 def _dead_letter(
@@ -558,8 +681,78 @@ class Wakeup:
                 self._connection = None
 
 
+class Recorder:
+    """Writes attempt results on its own thread, in batches of whatever has arrived, so that sending never
+    waits for the database. A batch that cannot be written is logged; its deliveries keep their lease and
+    are sent again when it runs out (at least once)."""
+
+    def __init__(self, record: Callable[[list[AttemptResult]], int]) -> None:
+        self._record = record
+        self._queue: queue.SimpleQueue[AttemptResult | None] = queue.SimpleQueue()
+        self._done = threading.Condition()
+        self._pending = 0
+        self._handled = 0
+        self._thread: threading.Thread | None = None
+
+    def put(self, result: AttemptResult) -> None:
+        with self._done:
+            self._pending += 1
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="webhook-recorder", daemon=True)
+                self._thread.start()
+        self._queue.put(result)
+
+    def _loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = False
+            # Wait a moment for more: one write of many results costs little more than one of a few.
+            until = time.monotonic() + RECORD_WAIT_SECONDS
+            while len(batch) < FLUSH_SIZE:
+                try:
+                    item = self._queue.get(timeout=max(0.0, until - time.monotonic()))
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                batch.append(item)
+            try:
+                handled = self._record(batch)
+            except Exception:
+                log.exception("webhook_results_not_recorded", results=len(batch))
+                handled = 0
+            with self._done:
+                self._handled += handled
+                self._pending -= len(batch)
+                self._done.notify_all()
+            if stop:
+                return
+
+    def drain(self) -> int:
+        """Wait until everything put so far is written; the attempts recorded since the last drain."""
+        with self._done:
+            self._done.wait_for(lambda: self._pending == 0)
+            handled, self._handled = self._handled, 0
+            return handled
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=30)
+            self._thread = None
+
+
 class Dispatcher:
-    """One worker's delivery machinery: the httpx client, the thread pool and the claim/send/record loop."""
+    """One worker's delivery machinery: the httpx client, the thread pool, the recorder and the
+    claim/send loop.
+
+    `serialize_database`: claims and records take turns on one lock (tests, whose sessions share one
+    connection); a worker lets them overlap, each on its own pooled connection.
+    """
 
     def __init__(
         self,
@@ -568,6 +761,7 @@ class Dispatcher:
         session_factory: sessionmaker[Session],
         client: httpx.Client | None = None,
         clock: Callable[[], float] = time.monotonic,
+        serialize_database: bool = False,
     ) -> None:
         self.settings = settings
         self.session_factory = session_factory
@@ -586,10 +780,12 @@ class Dispatcher:
             follow_redirects=False,
         )
         self.pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="webhook")
+        self.recorder = Recorder(self._record)
         self.wakeup = Wakeup(settings.database_url)
         self.worker = worker_name()
         self.clock = clock
-        self._lock = threading.Lock()
+        self._run_lock = threading.Lock()
+        self._database_lock: threading.Lock | None = threading.Lock() if serialize_database else None
         # The longest one request can take: a delivery is not started later than this before its lease ends.
         self.request_budget = (
             settings.webhook_connect_timeout_seconds + 2 * settings.webhook_read_timeout_seconds + 1.0
@@ -597,25 +793,34 @@ class Dispatcher:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
+        self.recorder.close()
         self.client.close()
         self.wakeup.close()
 
     def _claim(self, room: int) -> list[Claimed]:
-        return claim_due(
-            session_factory=self.session_factory,
-            limit=min(room, self.settings.webhook_batch_size),
-            lease=timedelta(seconds=self.settings.webhook_lease_seconds),
-        )
+        with self._database_lock or nullcontext():
+            return claim_due(
+                session_factory=self.session_factory,
+                limit=min(room, self.settings.webhook_batch_size),
+                lease=timedelta(seconds=self.settings.webhook_lease_seconds),
+            )
 
     def _send(self, claimed: Claimed) -> AttemptResult:
         if self.clock() + self.request_budget > claimed.lease_deadline:
-            return AttemptResult(claimed=claimed, attempted_at=utcnow(), sent=False)
-        return send(self.client, claimed)
+            result = AttemptResult(claimed=claimed, attempted_at=utcnow(), sent=False)
+        else:
+            result = send(self.client, claimed)
+        self.recorder.put(result)
+        return result
 
     def _record(self, results: list[AttemptResult]) -> int:
-        report = record_results(
-            session_factory=self.session_factory, results=results, settings=self.settings, worker=self.worker
-        )
+        with self._database_lock or nullcontext():
+            report = record_results(
+                session_factory=self.session_factory,
+                results=results,
+                settings=self.settings,
+                worker=self.worker,
+            )
         return report.attempts
 
     def run(self, *, budget: float = RUN_BUDGET_SECONDS, wait_for_work: bool = True) -> int:
@@ -624,26 +829,27 @@ class Dispatcher:
         With nothing due, waits up to `webhook_poll_seconds` once for new work (unless `wait_for_work` is
         false). Claims only as much as the pool can start soon, so leases are not spent waiting.
         """
-        with self._lock:
+        with self._run_lock:
             return self._run(budget=budget, wait_for_work=wait_for_work)
 
     def _run(self, *, budget: float, wait_for_work: bool) -> int:
         deadline = self.clock() + budget
         capacity = self.concurrency
         per_endpoint = self.settings.webhook_endpoint_concurrency
+        # Claim in batches (fewer transactions), but hold no more than a few rounds of the pool's work.
+        buffer = max(self.settings.webhook_batch_size, BUFFER_FACTOR * capacity)
+        min_claim = max(1, min(self.settings.webhook_batch_size, buffer) // 2)
         in_flight: dict[Future[AttemptResult], Claimed] = {}
         waiting: deque[Claimed] = deque()
         busy: Counter[uuid.UUID] = Counter()
-        results: list[AttemptResult] = []
         handled = 0
         waited = False
         # When a claim last found nothing: the next is not tried before FLUSH_SECONDS have passed.
         empty_at = float("-inf")
-        last_flush = self.clock()
         while True:
             now = self.clock()
-            room = 2 * capacity - len(in_flight) - len(waiting)
-            if now < deadline and room >= max(1, capacity // 2) and now - empty_at >= FLUSH_SECONDS:
+            room = buffer - len(in_flight) - len(waiting)
+            if now < deadline and room >= min_claim and now - empty_at >= FLUSH_SECONDS:
                 claimed = self._claim(room)
                 if claimed:
                     waiting.extend(claimed)
@@ -660,9 +866,7 @@ class Dispatcher:
                 busy[item.endpoint_id] += 1
                 in_flight[self.pool.submit(self._send, item)] = item
             if not in_flight and not waiting:
-                if results:
-                    handled += self._record(results)
-                    results = []
+                handled += self.recorder.drain()
                 if self.clock() >= deadline or handled or waited or not wait_for_work:
                     return handled
                 # Nothing was due: wait once for new work (a NOTIFY on PostgreSQL), then look again.
@@ -673,11 +877,6 @@ class Dispatcher:
             for future in done:
                 item = in_flight.pop(future)
                 busy[item.endpoint_id] -= 1
-                results.append(future.result())
-            if results and (len(results) >= FLUSH_SIZE or self.clock() - last_flush >= FLUSH_SECONDS):
-                handled += self._record(results)
-                results = []
-                last_flush = self.clock()
 
 
 class DeliveryJob:

@@ -77,7 +77,7 @@ def factory(session: Session) -> sessionmaker[Session]:
 
 @pytest.fixture
 def dispatcher(webhook_settings: Settings, factory: sessionmaker[Session]) -> Iterator[Dispatcher]:
-    dispatcher = Dispatcher(settings=webhook_settings, session_factory=factory)
+    dispatcher = Dispatcher(settings=webhook_settings, session_factory=factory, serialize_database=True)
     yield dispatcher
     dispatcher.close()
 

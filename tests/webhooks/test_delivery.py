@@ -325,7 +325,7 @@ def test_a_slow_partner_does_not_hold_up_another(partners, receiver, factory, da
     settings = make_settings(
         database_url, **{**TINY_SETTINGS, "webhook_concurrency": 4, "webhook_endpoint_concurrency": 2}
     )
-    dispatcher = Dispatcher(settings=settings, session_factory=factory)
+    dispatcher = Dispatcher(settings=settings, session_factory=factory, serialize_database=True)
     try:
         partners.register("services-tx", url=receiver.url.replace("/hooks", "/slow"))
         receiver.by_path["/slow"] = Reply(200, delay=0.4)
