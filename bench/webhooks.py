@@ -168,6 +168,9 @@ def route_batch(factory, count: int) -> tuple[float, list[str]]:  # type: ignore
         tips = []
         for _ in range(count):
             tip = tip_service.build_tip(tip_in=TipIn.model_validate(tip_payload()), actor=actor)
+            # Routed here rather than by triage: not 'received', or the worker's triage recovery would route
+            # it again (and send updates).
+            tip.status = "triaged"
             session.add(tip)
             tips.append(tip)
         session.flush()
@@ -208,15 +211,19 @@ def _stop(workers: list[subprocess.Popen[bytes]]) -> None:
             worker.wait()
 
 
-def _wait_for(port: int, unique: int, timeout: float) -> dict[str, Any]:
+def _wait_for(port: int, expected: dict[str, float], timeout: float) -> dict[str, float]:
+    """Wait until every expected webhook-id has arrived; their arrival times."""
     deadline = time.monotonic() + timeout
     while True:
         stats = _get(port, "/stats")
-        if stats["unique"] >= unique:
-            return stats
+        if stats["unique"] >= len(expected):
+            arrivals = _get(port, "/dump")
+            missing = [webhook_id for webhook_id in expected if webhook_id not in arrivals]
+            if not missing:
+                return arrivals
         if time.monotonic() > deadline:
-            raise SystemExit(f"timed out: {stats['unique']} of {unique} deliveries arrived")
-        time.sleep(0.1)
+            raise SystemExit(f"timed out: {stats['unique']} deliveries arrived, {len(expected)} expected")
+        time.sleep(0.2)
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -272,7 +279,6 @@ def run(args: argparse.Namespace) -> None:
             f"{pg_version}; Python {platform.python_version()}; worker defaults: concurrency "
             f"{settings.webhook_concurrency}, batch {settings.webhook_batch_size}; LOG_LEVEL=INFO"
         )
-        expected = 0
         for workers_count in args.workers:
             # 1. Backlog.
             started = time.monotonic()
@@ -281,12 +287,10 @@ def run(args: argparse.Namespace) -> None:
                 at, ids = route_batch(factory, BATCH)
                 committed.update(dict.fromkeys(ids, at))
             load_seconds = time.monotonic() - started
-            expected += len(committed)
             label = f"{workers_count} worker{'s' if workers_count > 1 else ''}"
             workers = _start_workers(workers_count, url)
             try:
-                _wait_for(port, expected, timeout=600)
-                arrivals = _get(port, "/dump")
+                arrivals = _wait_for(port, committed, timeout=600)
                 times = [arrivals[webhook_id] for webhook_id in committed]
                 span = max(times) - min(times)
                 rate = len(committed) / span if span > 0 else float("inf")
@@ -305,9 +309,7 @@ def run(args: argparse.Namespace) -> None:
                     live.update(dict.fromkeys(ids, at))
                     next_at += interval
                     time.sleep(max(0.0, next_at - time.monotonic()))
-                expected += len(live)
-                stats = _wait_for(port, expected, timeout=600)
-                arrivals = _get(port, "/dump")
+                arrivals = _wait_for(port, live, timeout=600)
                 latencies = [(arrivals[webhook_id] - at) * 1000 for webhook_id, at in live.items()]
                 print(
                     f"{label}, live at {args.rate} decisions/s "

@@ -159,10 +159,9 @@ def claim_due(
     deadline = time.monotonic() + lease.total_seconds()
     claimed = []
     for row in rows:
-        secrets_ = [row.secret]
-        expires = row.previous_secret_expires_at
-        if row.previous_secret and expires is not None and _aware(expires) > now:
-            secrets_.append(row.previous_secret)
+        secrets_ = signing.secrets_in_use(
+            row.secret, row.previous_secret, row.previous_secret_expires_at, now=now
+        )
         claimed.append(
             Claimed(
                 delivery_id=row.id,
@@ -179,13 +178,6 @@ def claim_due(
             )
         )
     return claimed
-
-
-def _aware(moment: datetime) -> datetime:
-    # Core queries on SQLite return naive UTC (the UTCDateTime type adds the zone on ORM and typed selects).
-    from datetime import UTC
-
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # Sending

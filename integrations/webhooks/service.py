@@ -231,12 +231,9 @@ def expire_rotated_secrets(*, session: Session, now: datetime | None = None) -> 
 
 
 def signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
-    """The secrets that sign a delivery now: the current one, and the previous during a rotation."""
-    secrets_ = [endpoint.secret]
-    expires = endpoint.previous_secret_expires_at
-    if endpoint.previous_secret and expires is not None and expires > now:
-        secrets_.append(endpoint.previous_secret)
-    return secrets_
+    return signing.secrets_in_use(
+        endpoint.secret, endpoint.previous_secret, endpoint.previous_secret_expires_at, now=now
+    )
 
 
 def disable_endpoint(
@@ -352,27 +349,17 @@ def endpoint_out(session: Session, endpoints: list[WebhookEndpoint]) -> list[End
     for endpoint in endpoints:
         agency = agencies.get(endpoint.agency_id)
         result.append(
-            EndpointOut(
-                id=endpoint.id,
-                agency_id=endpoint.agency_id,
-                url=endpoint.url,
-                fields=endpoint.fields,
-                effective_fields=payloads.effective_fields(
-                    agency.allowed_fields if agency else [], endpoint.fields
-                ),
-                status=endpoint.status,  # type: ignore[arg-type]
-                disabled_at=endpoint.disabled_at,
-                disabled_reason=endpoint.disabled_reason,
-                failing_since=endpoint.failing_since,
-                last_success_at=endpoint.last_success_at,
-                last_failure_at=endpoint.last_failure_at,
-                rotating=len(signing_secrets(endpoint, now)) > 1,
-                previous_secret_expires_at=endpoint.previous_secret_expires_at,
-                pending=counts.get((endpoint.id, "pending"), 0),
-                held=counts.get((endpoint.id, "held"), 0),
-                dead_letters=counts.get((endpoint.id, "failed"), 0),
-                created_at=endpoint.created_at,
-                created_by=endpoint.created_by,
+            EndpointOut.model_validate(
+                {
+                    **endpoint.model_dump(exclude={"secret", "previous_secret"}),
+                    "effective_fields": payloads.effective_fields(
+                        agency.allowed_fields if agency else [], endpoint.fields
+                    ),
+                    "rotating": len(signing_secrets(endpoint, now)) > 1,
+                    "pending": counts.get((endpoint.id, "pending"), 0),
+                    "held": counts.get((endpoint.id, "held"), 0),
+                    "dead_letters": counts.get((endpoint.id, "failed"), 0),
+                }
             )
         )
     return result
@@ -491,24 +478,14 @@ def _page(query: Any, at: Any, row_id: Any, cursor: str | None, limit: int, sess
 
 
 def _partner_view(referral: Referral, fields: set[str]) -> ReferralOut:
-    return ReferralOut(
-        id=referral.id,
-        agency_id=referral.agency_id,
-        case_id=referral.case_id if "case_id" in fields else None,
-        tip_id=referral.tip_id if "tip_id" in fields else None,
-        priority=referral.priority,
-        sla_minutes=referral.sla_minutes,
-        respond_by=referral.sla_due_at,
-        status=referral.status,  # type: ignore[arg-type]
-        channel=referral.channel,  # type: ignore[arg-type]
-        sequence=referral.sequence,
-        created_at=referral.created_at,
-        updated_at=referral.updated_at,
-        delivered_at=referral.delivered_at,
-        acknowledged_at=referral.acknowledged_at,
-        ack_reason=referral.ack_reason,
-        escalated_at=referral.escalated_at,
-        withdrawn_at=referral.withdrawn_at,
+    """A referral as its partner sees it: the case and tip ids only when its agreement has them."""
+    return ReferralOut.model_validate(
+        {
+            **referral.model_dump(),
+            "respond_by": referral.sla_due_at,
+            "case_id": referral.case_id if "case_id" in fields else None,
+            "tip_id": referral.tip_id if "tip_id" in fields else None,
+        }
     )
 
 
@@ -520,15 +497,7 @@ def _partner_fields(session: Session, agency_id: str) -> set[str]:
 
 
 def supervisor_view(referral: Referral) -> SupervisorReferralOut:
-    return SupervisorReferralOut(
-        **_partner_view(referral, {"case_id", "tip_id"}).model_dump(),
-        decision_id=referral.decision_id,
-        rule_id=referral.rule_id,
-        origin=referral.origin,
-        rerouted_from_id=referral.rerouted_from_id,
-        acknowledged_by=referral.acknowledged_by,
-        withdrawn_reason=referral.withdrawn_reason,
-    )
+    return SupervisorReferralOut.model_validate({**referral.model_dump(), "respond_by": referral.sla_due_at})
 
 
 def _own_referral(session: Session, referral_id: uuid.UUID, actor: Actor) -> Referral:

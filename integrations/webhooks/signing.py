@@ -36,6 +36,18 @@ def _signer(secret: str) -> Webhook:
     return Webhook(secret)
 
 
+def secrets_in_use(
+    secret: str, previous: str | None, previous_expires_at: datetime | None, *, now: datetime
+) -> list[str]:
+    """The secrets that sign a delivery now: the current one, and the previous during a rotation."""
+    if previous and previous_expires_at is not None:
+        if previous_expires_at.tzinfo is None:  # Core queries on SQLite return naive UTC
+            previous_expires_at = previous_expires_at.replace(tzinfo=UTC)
+        if previous_expires_at > now:
+            return [secret, previous]
+    return [secret]
+
+
 def attempt_time(now: datetime) -> datetime:
     """The attempt's timestamp, whole seconds (what the header says is exactly what is signed)."""
     return datetime.fromtimestamp(int(now.timestamp()), UTC)
