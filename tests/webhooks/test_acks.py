@@ -32,6 +32,25 @@ rules:
 """
 
 
+def test_next_and_escalate_are_checked_when_a_ruleset_is_validated():
+    from routing.directory import shipped_directory
+    from routing.engine import check_ruleset
+
+    agencies = shipped_directory().kinds()
+    engine, problems = check_ruleset(DECLINE_RULES, file="decline.yaml", agencies=agencies)
+    assert engine is not None and problems == []
+    rule = engine.all_rules[0]
+    assert (rule.escalate, [spec.describe() for spec in rule.next_targets]) == (
+        "alert",
+        ["services of the state"],
+    )
+    broken = DECLINE_RULES.replace("next: [{state_agency: services}]", "next: [nowhere], escalate: maybe")
+    _, problems = check_ruleset(broken, file="decline.yaml", agencies=agencies)
+    messages = [problem.message for problem in problems]
+    assert any("no agency 'nowhere'" in message for message in messages)
+    assert any("escalate is one of alert, reroute" in message for message in messages)
+
+
 def _key(make_api_key, agency_id: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {make_api_key(Role.partner, agency_id=agency_id)}"}
 

@@ -120,12 +120,16 @@ def test_a_client_error_is_retried_less_than_an_outage_then_dead_lettered(
     partners.register("le-tx", url=receiver.url.replace("/hooks", "/outage"))
     partners.submit()
     receiver.default = Reply(400, body=b'{"error": "unknown field"}')
+    receiver.by_path["/outage"] = Reply(503)
     deliver_until(dispatcher, lambda: _all(partners, "failed"))
 
     by_agency = {d.agency_id: d for d in partners.deliveries()}
-    # 4 attempts on the schedule; a 4xx other than 408/410/429 gets HOTLINE_WEBHOOK_CLIENT_ERROR_ATTEMPTS (2).
-    assert by_agency["cps-tx"].attempts == 2
-    assert by_agency["le-tx"].attempts == 2
+    # An outage gets every attempt of the schedule (4); a 4xx other than 408/410/429 gets
+    # HOTLINE_WEBHOOK_CLIENT_ERROR_ATTEMPTS (2).
+    assert by_agency["le-tx"].attempts == 4 and by_agency["le-tx"].last_error == "http_503"
+    assert by_agency["cps-tx"].attempts == 2 and by_agency["cps-tx"].last_status_code == 400
+    excerpts = {a.response_excerpt for a in _attempts(session, by_agency["cps-tx"])}
+    assert excerpts == {'{"error": "unknown field"}'}
 
 
 def test_every_attempt_failing_dead_letters_the_delivery_and_alerts_supervisors(
