@@ -872,12 +872,29 @@ class Dispatcher:
 
 
 class DeliveryJob:
-    """The `webhook-deliveries` worker job: one Dispatcher per worker process, made on first use."""
+    """The `webhook-deliveries` worker job: one Dispatcher per worker process, made on first use.
 
-    def __init__(self) -> None:
+    The job is always due; when a run fails (the database is unreachable), it waits before the worker calls
+    it again, longer each time up to half a minute, rather than spin.
+    """
+
+    MAX_BACKOFF_SECONDS = 30.0
+
+    def __init__(self, sleep: Callable[[float], None] = time.sleep) -> None:
         self._dispatcher: Dispatcher | None = None
+        self._sleep = sleep
+        self._failures = 0
 
     def __call__(self, context) -> int:  # type: ignore[no-untyped-def]
-        if self._dispatcher is None:
-            self._dispatcher = Dispatcher(settings=context.settings, session_factory=context.session_factory)
-        return self._dispatcher.run()
+        try:
+            if self._dispatcher is None:
+                self._dispatcher = Dispatcher(
+                    settings=context.settings, session_factory=context.session_factory
+                )
+            handled = self._dispatcher.run()
+        except Exception:
+            self._failures += 1
+            self._sleep(min(self.MAX_BACKOFF_SECONDS, 0.5 * 2**self._failures))
+            raise
+        self._failures = 0
+        return handled

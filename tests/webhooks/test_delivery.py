@@ -8,6 +8,7 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlmodel import col, select
 from standardwebhooks.webhooks import Webhook
 
@@ -371,3 +372,19 @@ def test_endpoint_rows_never_show_their_secret_in_the_api(partners, client, auth
     body = client.get(f"/api/v1/delivery/endpoints/{endpoint.id}", headers=auth("supervisor")).text
     assert partners.receiver.secrets[0] not in body and "whsec_" not in body
     assert isinstance(endpoint, WebhookEndpoint)
+
+
+def test_the_delivery_job_backs_off_when_the_database_is_unreachable(database_url):
+    from hotline.worker import WorkerContext
+    from integrations.webhooks.delivery import DeliveryJob
+
+    def unreachable():
+        raise ConnectionError("database unreachable")
+
+    slept: list[float] = []
+    job = DeliveryJob(sleep=slept.append)
+    context = WorkerContext(settings=make_settings(database_url), session_factory=unreachable)
+    for _ in range(7):
+        with pytest.raises(ConnectionError):
+            job(context)
+    assert slept == [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0]
