@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from hotline.auth.models import Role, system_actor
 from hotline.config import get_settings
+from integrations.webhooks import cli as webhook_cli
 from routing import cli as routing_cli
 
 app = typer.Typer(
@@ -38,6 +39,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
 app.add_typer(routing_cli.rules_app, name="rules")
 app.add_typer(routing_cli.directory_app, name="directory")
+app.add_typer(webhook_cli.partners_app, name="partners")
 
 err = Console(stderr=True)
 
@@ -82,7 +84,8 @@ def serve(
 def worker(
     once: Annotated[bool, typer.Option("--once", help="Run every job once, then exit (tests, cron)")] = False,
 ) -> None:
-    """Run the background jobs: SMS replies, voicemails without transcript, triage recovery."""
+    """Run the background jobs: partner webhooks, SLA escalation, SMS replies, voicemails without
+    transcript, triage recovery."""
     import threading
 
     from hotline.worker import Worker, WorkerContext, default_jobs, stop_on_signals

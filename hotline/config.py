@@ -84,6 +84,48 @@ class Settings(BaseSettings):
     # The worker wakes at least this often to look for due jobs.
     worker_poll_seconds: float = Field(2.0, gt=0, le=300, validation_alias=_env("WORKER_POLL_SECONDS"))
 
+    # Partner webhooks (README "Partner webhooks"). Seconds to wait before each attempt: the first is the
+    # delay after the referral is written, each later one after the previous failure (close to Svix's).
+    webhook_retry_schedule: str = Field(
+        "0,5,300,1800,7200,18000,36000,36000", validation_alias=_env("WEBHOOK_RETRY_SCHEDULE")
+    )
+    # Each retry delay is spread by up to this fraction either way, so failures do not all return in step.
+    webhook_retry_jitter: float = Field(0.2, ge=0, le=1, validation_alias=_env("WEBHOOK_RETRY_JITTER"))
+    # Attempts for a delivery the partner refuses with a 4xx (other than 408, 410 and 429): fewer than for
+    # outages, since the same request will usually be refused again.
+    webhook_client_error_attempts: int = Field(
+        4, ge=1, le=30, validation_alias=_env("WEBHOOK_CLIENT_ERROR_ATTEMPTS")
+    )
+    # A Retry-After longer than this is capped.
+    webhook_retry_after_max_seconds: int = Field(
+        86400, ge=1, validation_alias=_env("WEBHOOK_RETRY_AFTER_MAX_SECONDS")
+    )
+    webhook_connect_timeout_seconds: float = Field(
+        5.0, gt=0, le=30, validation_alias=_env("WEBHOOK_CONNECT_TIMEOUT_SECONDS")
+    )
+    webhook_read_timeout_seconds: float = Field(
+        15.0, gt=0, le=15, validation_alias=_env("WEBHOOK_READ_TIMEOUT_SECONDS")
+    )
+    # An endpoint that has answered nothing but failures for this long is disabled (supervisors alerted).
+    webhook_disable_after_hours: float = Field(
+        120, gt=0, validation_alias=_env("WEBHOOK_DISABLE_AFTER_HOURS")
+    )
+    # Requests in flight per worker, and per endpoint within it (one slow partner cannot take every slot).
+    webhook_concurrency: int = Field(16, ge=1, le=256, validation_alias=_env("WEBHOOK_CONCURRENCY"))
+    webhook_endpoint_concurrency: int = Field(
+        8, ge=1, le=256, validation_alias=_env("WEBHOOK_ENDPOINT_CONCURRENCY")
+    )
+    webhook_batch_size: int = Field(100, ge=1, le=1000, validation_alias=_env("WEBHOOK_BATCH_SIZE"))
+    # A claimed delivery is another worker's to take after this long (the worker that held it died).
+    webhook_lease_seconds: float = Field(120, ge=1, le=3600, validation_alias=_env("WEBHOOK_LEASE_SECONDS"))
+    # How long an idle delivery loop waits for new work before it lets the other jobs run (PostgreSQL wakes
+    # it at once on commit with LISTEN/NOTIFY; SQLite polls at this interval).
+    webhook_poll_seconds: float = Field(0.5, gt=0, le=60, validation_alias=_env("WEBHOOK_POLL_SECONDS"))
+    # After a secret rotation the old secret also signs for this long.
+    webhook_rotation_grace_hours: float = Field(
+        24, ge=0, le=720, validation_alias=_env("WEBHOOK_ROTATION_GRACE_HOURS")
+    )
+
     # Signs session cookies and CSRF tokens of the web UI.
     secret_key: SecretStr = Field(
         SecretStr("development-only-secret-key"), validation_alias=_env("SECRET_KEY")
@@ -152,6 +194,20 @@ class Settings(BaseSettings):
                 )
         return ",".join(part.strip() for part in value.split(",") if part.strip())
 
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _retry_schedule(cls, value: str) -> str:
+        try:
+            delays = [float(part) for part in value.split(",")]
+        except ValueError:
+            delays = []
+        if not 1 <= len(delays) <= 50 or any(delay < 0 or delay > 7 * 86400 for delay in delays):
+            raise ValueError(
+                "HOTLINE_WEBHOOK_RETRY_SCHEDULE is 1 to 50 comma-separated delays in seconds (0 to 604800), "
+                "e.g. 0,5,300,1800"
+            )
+        return ",".join(part.strip() for part in value.split(","))
+
     @field_validator("log_level")
     @classmethod
     def _upper_log_level(cls, value: str) -> str:
@@ -192,6 +248,11 @@ class Settings(BaseSettings):
     @property
     def advocate_dial_targets(self) -> list[str]:
         return [target for target in self.twilio_advocate_dial.split(",") if target]
+
+    @property
+    def webhook_retry_delays(self) -> list[float]:
+        """Seconds before each attempt; its length is the number of attempts before a dead letter."""
+        return [float(part) for part in self.webhook_retry_schedule.split(",")]
 
     @property
     def is_sqlite(self) -> bool:

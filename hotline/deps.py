@@ -72,3 +72,5 @@ AdvocateActor = Annotated[Actor, Depends(require_roles(Role.advocate, Role.super
 SupervisorActor = Annotated[Actor, Depends(require_roles(Role.supervisor))]
 PartnerActor = Annotated[Actor, Depends(require_roles(Role.partner))]
 AdminActor = Annotated[Actor, Depends(require_roles(Role.admin))]
+# Partner webhook endpoints: supervisors watch their health, administrators register them (no victims' data).
+SupervisorOrAdminActor = Annotated[Actor, Depends(require_roles(Role.supervisor, Role.admin))]

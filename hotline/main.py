@@ -25,6 +25,7 @@ from hotline.ops import views as ops_views
 from hotline.tips import views as tip_views
 from hotline.web import views as web_views
 from integrations.twilio import views as twilio_views
+from integrations.webhooks import views as webhook_views
 from routing import views as routing_views
 
 log = structlog.get_logger(__name__)
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(twilio_views.router)
     app.include_router(routing_views.router)
     app.include_router(matching_views.router)
+    app.include_router(webhook_views.router)
     return app
 
 

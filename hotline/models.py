@@ -9,6 +9,13 @@ from hotline.matching.models import MatchDecision, MatchKey, MatchReview
 from hotline.tips.models import Tip, TipAttachment, TipPerson
 from hotline.users.models import User, UserSession
 from integrations.twilio.models import SmsMessage, SmsOptOut, SmsSession, TwilioCall
+from integrations.webhooks.models import (
+    Referral,
+    SupervisorAlert,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from routing.models import Agency, AgencyDirectorySync, RoutingDecision, RoutingOverride, Ruleset
 
 __all__ = [
@@ -22,16 +29,21 @@ __all__ = [
     "MatchDecision",
     "MatchKey",
     "MatchReview",
+    "Referral",
     "RoutingDecision",
     "RoutingOverride",
     "Ruleset",
     "SmsMessage",
     "SmsOptOut",
     "SmsSession",
+    "SupervisorAlert",
     "Tip",
     "TipAttachment",
     "TipPerson",
     "TwilioCall",
     "User",
     "UserSession",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -42,6 +42,7 @@ def default_jobs(settings: Settings) -> list[Job]:
     """Every job `hotline worker` runs, in the order they run when several are due."""
     from hotline.triage import flows as triage_flows
     from integrations.twilio import jobs as twilio_jobs
+    from integrations.webhooks import jobs as webhook_jobs
 
     poll = timedelta(seconds=settings.worker_poll_seconds)
     return [
@@ -54,6 +55,10 @@ def default_jobs(settings: Settings) -> list[Job]:
         # SMS replies: the first try happens right after the webhook answers; this sends the rest.
         Job("twilio-sms-replies", poll, twilio_jobs.ReplySender()),
         Job("twilio-voicemail-transcripts", timedelta(seconds=60), twilio_jobs.triage_stale_voicemails),
+        # Partner webhooks: always due; it sends for a few seconds at most, or waits briefly for new work.
+        Job("webhook-deliveries", timedelta(0), webhook_jobs.DeliveryJob()),
+        Job("webhook-sla-escalation", timedelta(seconds=15), webhook_jobs.escalate_overdue_referrals),
+        Job("webhook-endpoint-health", timedelta(minutes=5), webhook_jobs.endpoint_health),
     ]
 
 

@@ -49,7 +49,10 @@ RULE_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
 _TOP_KEYS = {"ruleset", "description", "hit_policy", "rules", "tests"}
 _RULE_KEYS = {"id", "description", "when", "then", "fallback"}
-_THEN_KEYS = {"route", "priority", "sla_minutes", "review"}
+_THEN_KEYS = {"route", "priority", "sla_minutes", "review", "next", "escalate"}
+# Past its SLA without an acknowledgement, a referral alerts supervisors; `reroute` also sends the case on to
+# the rule's `next` targets (the national queue when it names none).
+ESCALATIONS = ("alert", "reroute")
 _TEST_KEYS = {"name", "facts", "expect"}
 _EXPECT_KEYS = {"targets", "includes", "excludes", "review", "priority", "sla_minutes", "rules"}
 
@@ -94,6 +97,10 @@ class Rule:
     review: bool
     fallback: bool
     line: int
+    # Where a referral this rule made goes when its agency declines it (or, with escalate: reroute, lets its
+    # SLA pass): the national queue when empty. Partner delivery reads them; evaluation does not.
+    next_targets: tuple[TargetSpec, ...] = ()
+    escalate: str = "alert"
     conjuncts: tuple[Condition, ...] = ()
 
     def __post_init__(self) -> None:
@@ -380,6 +387,12 @@ def _rule(
     review = then.get("review", False)
     if not isinstance(review, bool):
         problems.add(then.line_of("review"), "review is true or false")
+    next_targets = _targets(then["next"], then.line_of("next"), agencies, problems) if "next" in then else ()
+    escalate = then.get("escalate", "alert")
+    if escalate not in ESCALATIONS:
+        problems.add(
+            then.line_of("escalate"), f"escalate is one of {', '.join(ESCALATIONS)}, not {escalate!r}"
+        )
     if rule_id is None or (condition is None and not fallback) or not targets:
         return None
     return Rule(
@@ -393,6 +406,8 @@ def _rule(
         review=review is True,
         fallback=fallback,
         line=node.line,
+        next_targets=next_targets,
+        escalate=escalate if escalate in ESCALATIONS else "alert",
     )
 
 

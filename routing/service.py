@@ -128,16 +128,18 @@ def _apply_directory(session: Session, directory: routing_directory.Directory, a
     created = updated = deactivated = 0
     now = utcnow()
     for entry in directory.entries:
+        agency = existing.pop(entry.id, None)
+        # A webhook channel is added when a partner's endpoint is registered, not by the file: keep it.
+        registered = [c for c in agency.channels if c.get("type") == "webhook"] if agency is not None else []
         shipped = {
             "name": entry.name,
             "kind": entry.kind,
             "jurisdiction": entry.jurisdiction,
-            "channels": entry.channels,
+            "channels": [*entry.channels, *registered],
             "allowed_fields": entry.allowed_fields,
             "note": entry.note,
             "active": True,
         }
-        agency = existing.pop(entry.id, None)
         if agency is None:
             session.add(Agency(id=entry.id, directory_version=directory.version, **shipped))
             created += 1
@@ -382,8 +384,12 @@ def route_tip(
             "review_required": evaluation.review_required,
         },
     )
-    # Partner delivery (a later issue) starts here: the decision's targets go to the outbox in this same
-    # transaction, so a decision is never committed without its referrals or the other way round.
+    # Partner delivery starts here: the decision's targets go to the outbox in this same transaction, so a
+    # decision is never committed without its referrals or the other way round. (Imported here: the outbox
+    # builds on routing's tables and services.)
+    from integrations.webhooks import outbox as webhook_outbox
+
+    webhook_outbox.referrals_for_decision(session=session, decision=decision, tip=tip, actor=actor)
     return outcome_of(decision)
 
 
@@ -635,8 +641,11 @@ def override_decision(
             "reason_chars": len(override_in.reason),
         },
     )
-    # Partner delivery (a later issue): referrals for added agencies are created, and for removed ones
-    # withdrawn, here, in this same transaction.
+    # Partner delivery: referrals for added agencies are created, and for removed ones withdrawn, here, in
+    # this same transaction.
+    from integrations.webhooks import outbox as webhook_outbox
+
+    webhook_outbox.referrals_for_override(session=session, decision=decision, actor=actor)
     return decision
 
 

@@ -15,6 +15,7 @@ ALL_ROLES = tuple(Role)
 ADVOCATES = {Role.advocate, Role.supervisor}
 SUPERVISORS = {Role.supervisor}
 ADMINS = {Role.admin}
+PARTNERS = {Role.partner}
 
 # Who may call what. A route missing here fails `test_every_route_is_in_the_access_matrix`, so a new
 # route cannot ship without a decision about who may use it.
@@ -43,6 +44,23 @@ ACCESS_MATRIX: dict[tuple[str, str], set[Role]] = {
     ("POST", "/api/v1/cases/{case_id}/merge"): SUPERVISORS,
     ("GET", "/api/v1/cases/{case_id}/match-decisions"): SUPERVISORS,
     ("POST", "/api/v1/tips/{tip_id}/move-to-new-case"): SUPERVISORS,
+    ("GET", "/api/v1/referrals"): PARTNERS,
+    ("GET", "/api/v1/referrals/{referral_id}"): PARTNERS,
+    ("POST", "/api/v1/referrals/{referral_id}/ack"): PARTNERS,
+    ("GET", "/api/v1/delivery/referrals"): SUPERVISORS,
+    ("GET", "/api/v1/delivery/referrals/{referral_id}"): SUPERVISORS,
+    ("POST", "/api/v1/delivery/referrals/{referral_id}/outcome"): SUPERVISORS,
+    ("GET", "/api/v1/delivery/dead-letters"): SUPERVISORS,
+    ("POST", "/api/v1/delivery/deliveries/{delivery_id}/replay"): SUPERVISORS,
+    ("GET", "/api/v1/delivery/endpoints"): SUPERVISORS | ADMINS,
+    ("GET", "/api/v1/delivery/endpoints/{endpoint_id}"): SUPERVISORS | ADMINS,
+    ("POST", "/api/v1/delivery/endpoints"): ADMINS,
+    ("PATCH", "/api/v1/delivery/endpoints/{endpoint_id}"): ADMINS,
+    ("POST", "/api/v1/delivery/endpoints/{endpoint_id}/rotate-secret"): ADMINS,
+    ("POST", "/api/v1/delivery/endpoints/{endpoint_id}/enable"): SUPERVISORS,
+    ("POST", "/api/v1/delivery/endpoints/{endpoint_id}/replay"): SUPERVISORS,
+    ("GET", "/api/v1/alerts"): SUPERVISORS,
+    ("POST", "/api/v1/alerts/{alert_id}/acknowledge"): SUPERVISORS,
 }
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz")}
 # Twilio's webhooks: authenticated by X-Twilio-Signature, not by API key (tests/twilio/ covers valid ones).
@@ -76,6 +94,15 @@ SAMPLE_BODIES = {
         "reason": "walking the routes",
     },
     ("POST", "/api/v1/tips/{tip_id}/move-to-new-case"): {"reason": "walking the routes"},
+    ("POST", "/api/v1/referrals/{referral_id}/ack"): {"status": "accepted"},
+    ("POST", "/api/v1/delivery/referrals/{referral_id}/outcome"): {"status": "accepted"},
+    ("POST", "/api/v1/delivery/endpoints"): {
+        "agency_id": "cps-tx",
+        "url": "https://partner.example.org/hooks",
+    },
+    ("PATCH", "/api/v1/delivery/endpoints/{endpoint_id}"): {"url": "https://partner.example.org/v2"},
+    ("POST", "/api/v1/delivery/endpoints/{endpoint_id}/rotate-secret"): {},
+    ("POST", "/api/v1/delivery/endpoints/{endpoint_id}/replay"): {"since": "2026-11-24T00:00:00Z"},
 }
 SAMPLE_PARAMS = {
     "tip_id": "00000000-0000-0000-0000-000000000001",
@@ -83,7 +110,11 @@ SAMPLE_PARAMS = {
     "decision_id": "00000000-0000-0000-0000-000000000003",
     "version": "1",
     "agency_id": "cps-tx",
-    "review_id": "00000000-0000-0000-0000-000000000005",
+    "review_id": "00000000-0000-0000-0000-000000000008",
+    "referral_id": "00000000-0000-0000-0000-000000000004",
+    "delivery_id": "00000000-0000-0000-0000-000000000005",
+    "endpoint_id": "00000000-0000-0000-0000-000000000006",
+    "alert_id": "00000000-0000-0000-0000-000000000007",
 }
 
 

@@ -67,6 +67,13 @@ def test_the_loop_stops_when_asked(settings):
     assert runs == [1]
 
 
-def test_the_default_jobs_include_triage_recovery_and_the_twilio_work(settings):
+def test_the_default_jobs_include_triage_recovery_the_twilio_work_and_partner_delivery(settings):
     names = [job.name for job in default_jobs(settings)]
-    assert names == ["triage-recovery", "twilio-sms-replies", "twilio-voicemail-transcripts"]
+    assert names == [
+        "triage-recovery",
+        "twilio-sms-replies",
+        "twilio-voicemail-transcripts",
+        "webhook-deliveries",
+        "webhook-sla-escalation",
+        "webhook-endpoint-health",
+    ]

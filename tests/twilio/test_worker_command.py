@@ -59,6 +59,9 @@ def test_the_worker_command_sends_pending_replies_through_twilio(committed_db, f
         "triage-recovery": 0,
         "twilio-sms-replies": 1,
         "twilio-voicemail-transcripts": 0,
+        "webhook-deliveries": 0,
+        "webhook-sla-escalation": 0,
+        "webhook-endpoint-health": 0,
     }
     assert [message.body for message in fake_twilio.sent] == [texted("en", "ack")]
     with committed_db.session_factory() as session:
