@@ -431,6 +431,7 @@ def list_decisions(
     session: Session,
     tip_id: uuid.UUID | None = None,
     tip_ids: Iterable[uuid.UUID] | None = None,
+    decision_ids: Iterable[uuid.UUID] | None = None,
     case_id: uuid.UUID | None = None,
     agency_id: str | None = None,
     ruleset_version: int | None = None,
@@ -455,6 +456,8 @@ def list_decisions(
         query = query.where(RoutingDecision.tip_id == tip_id)
     if tip_ids is not None:
         query = query.where(col(RoutingDecision.tip_id).in_(list(tip_ids)))
+    if decision_ids is not None:
+        query = query.where(col(RoutingDecision.id).in_(list(decision_ids)))
     facts = col(RoutingDecision.facts)
     if state == "none":
         query = query.where(facts["state"].as_string().is_(None))

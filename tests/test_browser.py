@@ -34,9 +34,14 @@ from hotline.migrate import upgrade
 from hotline.tips import flows as tip_flows
 from hotline.tips.schemas import TipIn
 from hotline.users import service as user_service
+from integrations.webhooks import service as webhook_service
+from integrations.webhooks.delivery import Dispatcher
+from integrations.webhooks.models import WebhookDelivery
 from routing import service as routing_service
 from tests.conftest import BACKEND, create_postgres_database, drop_postgres_database, make_settings
 from tests.factories import ADULT_NARRATIVE, tip_payload
+from tests.webhooks.conftest import TINY_SETTINGS, deliver_until
+from tests.webhooks.receiver import PartnerReceiver, Reply
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
@@ -76,6 +81,7 @@ ROLES = {
 class LiveApp:
     base_url: str
     session_factory: sessionmaker[Session]
+    database_url: str
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +132,7 @@ def live_app(live_database_url: str) -> Iterator[LiveApp]:
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)
     try:
-        yield LiveApp(base_url, session_factory)
+        yield LiveApp(base_url, session_factory, live_database_url)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -583,3 +589,83 @@ def test_a_supervisor_simulates_a_rules_change_and_sees_the_moves_before_publish
         page.click("#publish-candidate")
     assert "Not published" in page.inner_text("#candidate-problem")
     check_page(page, "rules-publish-refused")
+
+
+def test_a_supervisor_replays_a_dead_letter_and_enables_a_disabled_endpoint(new_page, live_app):
+    """Deliveries made by the real dispatcher to a partner receiver on 127.0.0.1 that fails on purpose."""
+    settings = make_settings(live_app.database_url, **TINY_SETTINGS)
+    receiver = PartnerReceiver().start()
+    dispatcher = Dispatcher(
+        settings=settings, session_factory=live_app.session_factory, serialize_database=True
+    )
+    try:
+        with live_app.session_factory() as session:
+            _, secret = webhook_service.register_endpoint(
+                session=session,
+                agency_id="cps-ok",
+                url=receiver.url,
+                fields=None,
+                actor=system_actor("tests"),
+                settings=settings,
+            )
+            session.commit()
+        receiver.secrets.append(secret)
+        receiver.default = Reply(503)
+        tip = seed_tip(live_app, location={"city": "Tulsa", "state": "OK"})  # a 15-year-old: cps-ok, le-ok
+
+        def deliveries(status: str) -> list[WebhookDelivery]:
+            with live_app.session_factory() as session:
+                return list(
+                    session.exec(select(WebhookDelivery).where(WebhookDelivery.status == status)).all()
+                )
+
+        deliver_until(dispatcher, lambda: bool(deliveries("failed")))
+        [dead] = deliveries("failed")
+
+        page = new_page()
+        sign_in(page, "sam-supervisor", path="/alerts")
+        assert "cps-ok" in page.inner_text("#alerts")
+        check_page(page, "alerts")
+        page.goto("/decisions?delivery_failed=yes")
+        with page.expect_navigation():
+            page.click(f'#decision-list a[href="/decisions/{tip["decision_id"]}"]')
+        assert "failed (dead letter)" in page.inner_text("#delivery-status")
+        check_page(page, "decision-delivery")
+        page.goto("/deliveries")
+        assert "cps-ok" in page.inner_text("#dead-letters")
+        check_page(page, "deliveries")
+        with page.expect_navigation():
+            page.click(f'#dead-letters a[href="/deliveries/referrals/{dead.referral_id}"]')
+        assert page.inner_text(".attempts").count("http_503") == 4
+        check_page(page, "delivery-log")
+
+        receiver.default = Reply(200)
+        with page.expect_navigation():
+            page.click(f"#replay-{dead.id}")
+        assert "Sent again" in page.inner_text("#referral-notice")
+        deliver_until(dispatcher, lambda: bool(deliveries("delivered")))
+        page.reload()
+        assert "delivered" in page.inner_text("#log-heading + article + article")
+        check_page(page, "delivery-log-replayed")
+        assert [e.actor_name for e in events(live_app, action="webhook_delivery.replayed")] == [
+            "sam-supervisor"
+        ]
+
+        # The endpoint answers 410 Gone: disabled, its deliveries held until a supervisor enables it.
+        receiver.script(Reply(410))
+        seed_tip(live_app, location={"city": "Tulsa", "state": "OK"})
+        deliver_until(dispatcher, lambda: bool(deliveries("held")))
+        page.goto("/deliveries/endpoints")
+        assert "disabled" in page.inner_text("#endpoint-cps-ok")
+        check_page(page, "endpoints-disabled")
+        with page.expect_navigation():
+            page.click("#enable-cps-ok")
+        assert "Endpoint enabled" in page.inner_text("#endpoints-notice")
+        check_page(page, "endpoints")
+        deliver_until(dispatcher, lambda: not deliveries("held") and not deliveries("pending"))
+        assert [e.actor_name for e in events(live_app, action="webhook_endpoint.enabled")] == [
+            "sam-supervisor"
+        ]
+    finally:
+        dispatcher.close()
+        receiver.stop()

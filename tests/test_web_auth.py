@@ -58,6 +58,14 @@ WEB_ACCESS_MATRIX: dict[tuple[str, str], set[Role]] = {
     ("POST", "/rules/check"): SUPERVISORS,
     ("POST", "/rules/publish"): SUPERVISORS,
     ("GET", "/rules/{version}"): SUPERVISORS,
+    ("GET", "/deliveries"): SUPERVISORS,
+    ("POST", "/deliveries/{delivery_id}/replay"): SUPERVISORS,
+    ("GET", "/deliveries/endpoints"): SUPERVISORS,
+    ("POST", "/deliveries/endpoints/{endpoint_id}/enable"): SUPERVISORS,
+    ("POST", "/deliveries/endpoints/{endpoint_id}/replay"): SUPERVISORS,
+    ("GET", "/deliveries/referrals/{referral_id}"): SUPERVISORS,
+    ("GET", "/alerts"): SUPERVISORS,
+    ("POST", "/alerts/{alert_id}/acknowledge"): SUPERVISORS,
     ("GET", "/admin/users"): ADMINS,
     ("POST", "/admin/users"): ADMINS,
     ("POST", "/admin/users/{user_id}/unlock"): ADMINS,
@@ -71,6 +79,10 @@ SAMPLE_PARAMS = {
     "decision_id": "00000000-0000-0000-0000-000000000004",
     "review_id": "00000000-0000-0000-0000-000000000005",
     "version": "1",
+    "delivery_id": "00000000-0000-0000-0000-000000000006",
+    "endpoint_id": "00000000-0000-0000-0000-000000000007",
+    "referral_id": "00000000-0000-0000-0000-000000000008",
+    "alert_id": "00000000-0000-0000-0000-000000000009",
 }
 SAMPLE_FORMS = {("POST", "/reports/export"): {"first": "2026-11-01", "last": "2026-11-02"}}
 

@@ -1,5 +1,6 @@
 """Figures for supervisors over a period: tips per day by channel, share with minors, time to triage;
-routing decisions by state and target, overrides by rule, time to routing; CSV exports of tips and decisions.
+routing decisions by state and target, overrides by rule, time to routing; time to partner acknowledgement;
+CSV exports of tips and decisions.
 
 Days are calendar days in the display time zone (HOTLINE_DISPLAY_TIMEZONE), not UTC, so a night shift's
 tips land on the day the hotline lived them. No figure or export carries victims' data.
@@ -23,6 +24,7 @@ from hotline.auth.models import Actor
 from hotline.cases.models import CaseTip
 from hotline.tips.models import CHANNELS, Tip
 from hotline.triage.models import MINOR_STATUS_SEVERITY
+from integrations.webhooks.models import Referral
 from routing.models import RoutingDecision, RoutingOverride
 
 MAX_PERIOD_DAYS = 366
@@ -141,22 +143,6 @@ def tip_figures(*, session: Session, period: Period) -> TipFigures:
     figures.triage_p90_by_day = [percentile(seconds_by_day[n], 0.9) for n in range(len(days))]
     return figures
 
-
-@dataclass(frozen=True)
-class PendingReport:
-    """A figure the reports page will show once the feature it counts exists."""
-
-    title: str
-    waits_for: str
-
-
-# Hook: when partner acknowledgements are stored (issue 7), this becomes a function here returning its
-# figures and a chart on the reports page (see hotline/web/templates/reports).
-PENDING_REPORTS = (
-    PendingReport(
-        "Time to partner acknowledgement (p50 / p90)", "partner webhooks and acknowledgements (issue 7)"
-    ),
-)
 
 EXPORT_COLUMNS = (
     "tip_id", "external_id", "channel", "received_at", "triaged_at", "state", "minor_status", "urgency",
@@ -333,6 +319,61 @@ def decision_figures(*, session: Session, period: Period) -> DecisionFigures:
 def _aware(moment: datetime) -> datetime:
     # An aggregate (min) comes back without the column type's processing: naive on SQLite, and UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# Partner acknowledgements
+
+
+@dataclass
+class AcknowledgementFigures:
+    period: Period
+    referrals: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    by_channel: dict[str, int] = field(default_factory=dict)
+    ack_seconds: list[float] = field(default_factory=list)
+    ack_p50_by_day: list[float | None] = field(default_factory=list)
+    ack_p90_by_day: list[float | None] = field(default_factory=list)
+
+    @property
+    def acknowledged(self) -> int:
+        return len(self.ack_seconds)
+
+    @property
+    def ack_p50(self) -> float | None:
+        return percentile(self.ack_seconds, 0.5)
+
+    @property
+    def ack_p90(self) -> float | None:
+        return percentile(self.ack_seconds, 0.9)
+
+
+def acknowledgement_figures(*, session: Session, period: Period) -> AcknowledgementFigures:
+    """Referrals made in the period: how they stand, and the time from the referral to the agency's answer
+    (accepted or declined, through the API or recorded by a supervisor), by the day the referral was made."""
+    figures = AcknowledgementFigures(period=period)
+    index_of = {day: n for n, day in enumerate(period.days)}
+    seconds_by_day: dict[int, list[float]] = defaultdict(list)
+    statuses: Counter[str] = Counter()
+    channels: Counter[str] = Counter()
+    for created_at, acknowledged_at, status, channel in session.exec(
+        select(Referral.created_at, Referral.acknowledged_at, Referral.status, Referral.channel).where(
+            col(Referral.created_at) >= period.start, col(Referral.created_at) < period.end
+        )
+    ).all():
+        figures.referrals += 1
+        statuses[status] += 1
+        channels[channel] += 1
+        if acknowledged_at is None:
+            continue
+        elapsed = max((acknowledged_at - created_at).total_seconds(), 0.0)
+        figures.ack_seconds.append(elapsed)
+        day = index_of.get(period.day_of(created_at))
+        if day is not None:
+            seconds_by_day[day].append(elapsed)
+    figures.by_status, figures.by_channel = _by_count(statuses), _by_count(channels)
+    figures.ack_p50_by_day = [percentile(seconds_by_day[n], 0.5) for n in range(len(period.days))]
+    figures.ack_p90_by_day = [percentile(seconds_by_day[n], 0.9) for n in range(len(period.days))]
+    return figures
 
 
 # The facts a decision export carries: what routing saw, minus what could narrow a child down (county, age,

@@ -31,6 +31,7 @@ from hotline.web.pages import (
     render,
 )
 from hotline.web.security import CsrfChecked, PageError, SupervisorUser
+from integrations.webhooks import service as webhook_service
 from routing import service as routing_service
 from routing.facts import FACT_SPECS
 from routing.models import OverrideIn, ReplayOut, RoutingDecision, TargetIn
@@ -55,9 +56,9 @@ class DecisionFilters(BaseModel):
     ruleset_version: int | None = Field(None, ge=1)
     tip_id: uuid.UUID | None = None
     case_id: uuid.UUID | None = None
+    # Decisions with a referral whose webhook delivery failed for good (a dead letter not replayed yet).
+    delivery_failed: Literal["yes"] | None = None
     cursor: str | None = Field(None, max_length=200)
-    # Hook for partner delivery (issue 7): `delivery_failed: Literal["yes"] | None`, passed on to the list
-    # once referrals and their delivery state are stored; the template has the matching select commented.
 
     _dates_in_order = ends_after("decided_from", "decided_to")
 
@@ -100,6 +101,9 @@ def decision_list(request: Request, session: SessionDep, web_user: SupervisorUse
         "urgency": filters.urgency,
         "decided_from": start,
         "decided_to": end,
+        "decision_ids": webhook_service.decisions_with_dead_letters(session=session)
+        if filters.delivery_failed
+        else None,
     }
     try:
         page = routing_service.list_decisions(
@@ -234,30 +238,11 @@ def _decision_page(  # type: ignore[no-untyped-def]
     status_code: int = 200,
 ):
     out = routing_service.decision_out(session=session, decision=decision)
-    ruleset = routing_service.get_ruleset(session=session, version=decision.ruleset_version)
-    rules = {}
-    if ruleset is not None:
-        engine = routing_service.engine_for(session=session, ruleset=ruleset)
-        rules = {rule.id: rule for rule in engine.all_rules}
-    agencies = routing_service.list_agencies(session=session)
-    agency_names = {agency.id: agency.name for agency in agencies}
     return render(
         request,
         "decisions/detail.html",
         {
-            "decision": out,
-            "facts": [
-                (name, out.facts.get(name), FACT_SPECS[name].doc if name in FACT_SPECS else "")
-                for name in out.facts
-            ],
-            "rules": rules,
-            "agency_names": agency_names,
-            "agency_options": [("", "— add an agency —")]
-            + [(agency.id, f"{agency.id} — {agency.name}") for agency in agencies if agency.active],
-            "priorities": PRIORITIES,
-            "names": actor_names(
-                session, [out.decided_by, *(override.overridden_by for override in out.overrides)]
-            ),
+            **_decision_context(session, out),
             "replay": replay,
             "replay_trace_changes": {
                 "stored": _trace_changes(out.trace, replay.stored_version.trace),
@@ -273,6 +258,57 @@ def _decision_page(  # type: ignore[no-untyped-def]
         web_user=web_user,
         status_code=status_code,
     )
+
+
+@dataclass
+class DeliveryRow:
+    """A referral of the decision's tip, with the state of its latest webhook delivery (if it has one)."""
+
+    referral: Any
+    latest: Any | None
+    of_this_decision: bool
+
+
+def _deliveries(session, out) -> list[DeliveryRow]:  # type: ignore[no-untyped-def]
+    referrals = webhook_service.supervisor_referrals(
+        session=session, tip_id=out.tip_id, limit=webhook_service.MAX_PAGE_SIZE
+    ).items
+    rows = []
+    for referral in reversed(referrals):  # oldest first, like the targets
+        latest = None
+        if referral.channel == "webhook":
+            log = webhook_service.delivery_log(session=session, referral_id=referral.id)
+            latest = log.deliveries[-1] if log.deliveries else None
+        rows.append(DeliveryRow(referral, latest, referral.decision_id == out.id))
+    return rows
+
+
+def _decision_context(session, out) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """What the decision page shows besides the forms: the decision, what its rules are for, agencies,
+    who acted, and the delivery of its referrals."""
+    ruleset = routing_service.get_ruleset(session=session, version=out.ruleset_version)
+    rules = {}
+    if ruleset is not None:
+        rules = {
+            rule.id: rule for rule in routing_service.engine_for(session=session, ruleset=ruleset).all_rules
+        }
+    agencies = routing_service.list_agencies(session=session)
+    return {
+        "decision": out,
+        "facts": [
+            (name, out.facts.get(name), FACT_SPECS[name].doc if name in FACT_SPECS else "")
+            for name in out.facts
+        ],
+        "rules": rules,
+        "agency_names": {agency.id: agency.name for agency in agencies},
+        "agency_options": [("", "— add an agency —")]
+        + [(agency.id, f"{agency.id} — {agency.name}") for agency in agencies if agency.active],
+        "priorities": PRIORITIES,
+        "names": actor_names(
+            session, [out.decided_by, *(override.overridden_by for override in out.overrides)]
+        ),
+        "deliveries": _deliveries(session, out),
+    }
 
 
 @router.get("/decisions/{decision_id}")

@@ -52,13 +52,14 @@ ADVOCATES = frozenset({Role.advocate, Role.supervisor})
 SUPERVISORS = frozenset({Role.supervisor})
 ADMINS = frozenset({Role.admin})
 
-# The layout's navigation, in order. A page still to come slots in here with the roles that may open it:
-#   ("Deliveries", "/deliveries", SUPERVISORS)  dead letters, failing endpoints, replay (issue 7)
+# The layout's navigation, in order, with the roles that may open each page.
 NAVIGATION = (
     NavItem("New tip", "/tips/new", ADVOCATES),
     NavItem("Cases", "/cases", ADVOCATES),
+    NavItem("Alerts", "/alerts", SUPERVISORS),
     NavItem("Review queue", "/review", SUPERVISORS),
     NavItem("Decisions", "/decisions", SUPERVISORS),
+    NavItem("Deliveries", "/deliveries", SUPERVISORS),
     NavItem("Rules", "/rules", SUPERVISORS),
     NavItem("Audit log", "/audit", SUPERVISORS),
     NavItem("Reports", "/reports", SUPERVISORS),

@@ -72,12 +72,11 @@ router = APIRouter(include_in_schema=False)
 def install(app: FastAPI) -> None:
     """Add the web UI to the app: its pages, its static files, and pages (not JSON) for its errors."""
     # The supervisors' pages build on the pages here (the case page): imported once these are defined.
-    from hotline.web import decisions, review, rules
+    from hotline.web import decisions, deliveries, review, rules
 
     app.include_router(router)
-    app.include_router(decisions.router)
-    app.include_router(review.router)
-    app.include_router(rules.router)
+    for pages in (decisions, review, rules, deliveries):
+        app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.exception_handler(SignInRequired)
@@ -523,6 +522,7 @@ def reports_page(request: Request, session: SessionDep, web_user: SupervisorUser
         overall=(figures.triage_p50, figures.triage_p90),
     )
     decided = report_service.decision_figures(session=session, period=period)
+    acks = report_service.acknowledgement_figures(session=session, period=period)
     top = 15
     return render(
         request,
@@ -564,7 +564,14 @@ def reports_page(request: Request, session: SessionDep, web_user: SupervisorUser
                 items=list(decided.overrides_by_rule.items())[:top],
                 empty="No overrides in this period.",
             ),
-            "pending": report_service.PENDING_REPORTS,
+            "acks": acks,
+            "ack_latency_chart": _latency_chart(
+                "Time from referral to the agency's acknowledgement",
+                labels,
+                acks.ack_p50_by_day,
+                acks.ack_p90_by_day,
+                overall=(acks.ack_p50, acks.ack_p90),
+            ),
         },
         web_user=web_user,
     )
