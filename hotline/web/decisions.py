@@ -23,6 +23,7 @@ from hotline.web.pages import (
     actor_names,
     day_bounds,
     ends_after,
+    list_page,
     page_url,
     parse_id,
     read_filters,
@@ -105,13 +106,14 @@ def decision_list(request: Request, session: SessionDep, web_user: SupervisorUse
         if filters.delivery_failed
         else None,
     }
-    try:
-        page = routing_service.list_decisions(
-            session=session, **query, cursor=filters.cursor, limit=PAGE_SIZE
-        )
-    except routing_service.InvalidCursor:
-        errors["cursor"] = "not a page this list gave"
-        page = routing_service.list_decisions(session=session, **query, limit=PAGE_SIZE)
+    page = list_page(
+        routing_service.list_decisions,
+        cursor=filters.cursor,
+        errors=errors,
+        session=session,
+        limit=PAGE_SIZE,
+        **query,
+    )
     agencies = routing_service.list_agencies(session=session)
     # What each listed decision saw, for the state, minor and urgency columns.
     ids = [decision.id for decision in page.items]

@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from hotline.config import Settings
 from hotline.deps import SessionDep
-from hotline.web.pages import actor_names, page_url, parse_id, read_filters, redirect, render
+from hotline.web.pages import actor_names, list_page, page_url, parse_id, read_filters, redirect, render
 from hotline.web.security import CsrfChecked, PageError, SupervisorUser, WebUser
 from integrations.webhooks import service as webhook_service
 from integrations.webhooks.models import ALERT_KINDS, WebhookEndpoint
@@ -53,11 +53,14 @@ def _deliveries_page(  # type: ignore[no-untyped-def]
 ):
     filters, errors = read_filters(DeadLetterFilters, request)
     query = {"agency_id": filters.agency, "endpoint_id": filters.endpoint}
-    try:
-        page = webhook_service.dead_letters(session=session, **query, cursor=filters.cursor, limit=PAGE_SIZE)
-    except webhook_service.InvalidCursor:
-        errors["cursor"] = "not a page this list gave"
-        page = webhook_service.dead_letters(session=session, **query, limit=PAGE_SIZE)
+    page = list_page(
+        webhook_service.dead_letters,
+        cursor=filters.cursor,
+        errors=errors,
+        session=session,
+        limit=PAGE_SIZE,
+        **query,
+    )
     endpoints = webhook_service.list_endpoints(session=session)
     return render(
         request,
@@ -229,11 +232,14 @@ class AlertFilters(BaseModel):
 def alerts_page(request: Request, session: SessionDep, web_user: SupervisorUser) -> Response:
     filters, errors = read_filters(AlertFilters, request)
     query = {"open_only": filters.show == "open", "kind": filters.kind}
-    try:
-        page = webhook_service.list_alerts(session=session, **query, cursor=filters.cursor, limit=PAGE_SIZE)
-    except webhook_service.InvalidCursor:
-        errors["cursor"] = "not a page this list gave"
-        page = webhook_service.list_alerts(session=session, **query, limit=PAGE_SIZE)
+    page = list_page(
+        webhook_service.list_alerts,
+        cursor=filters.cursor,
+        errors=errors,
+        session=session,
+        limit=PAGE_SIZE,
+        **query,
+    )
     return render(
         request,
         "deliveries/alerts.html",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ValidationError, ValidationInfo, field_validator
 from sqlmodel import Session, col, select
 
+from hotline import pagination
 from hotline.auth.models import ApiKey, Role
 from hotline.config import Settings
 from hotline.reports import service as report_service
@@ -180,6 +182,26 @@ def ends_after(start: str, end: str):  # type: ignore[no-untyped-def]
         return value
 
     return field_validator(end)(classmethod(_check))  # type: ignore[arg-type]
+
+
+P = TypeVar("P")
+
+
+def list_page(
+    fetch: Callable[..., P],
+    *,
+    cursor: str | None,
+    errors: dict[str, str],
+    invalid: type[Exception] = pagination.InvalidCursor,
+    **query: Any,
+) -> P:
+    """One page from a list service, `fetch(**query, cursor=…)`. A cursor the list did not give (edited, or
+    from another list) is reported with the filters, and the first page is shown instead."""
+    try:
+        return fetch(**query, cursor=cursor)
+    except invalid:
+        errors["cursor"] = "not a page this list gave"
+        return fetch(**query, cursor=None)
 
 
 def day_bounds(first: date | None, last: date | None, zone: str) -> tuple[datetime | None, datetime | None]:

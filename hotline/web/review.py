@@ -22,7 +22,16 @@ from hotline.matching import scoring
 from hotline.matching import service as matching_service
 from hotline.matching.models import MatchDecision
 from hotline.tips import service as tip_service
-from hotline.web.pages import page_url, parse_id, read_filters, read_reason, reason_problem, redirect, render
+from hotline.web.pages import (
+    list_page,
+    page_url,
+    parse_id,
+    read_filters,
+    read_reason,
+    reason_problem,
+    redirect,
+    render,
+)
 from hotline.web.security import CsrfChecked, PageError, SupervisorUser, WebUser
 from hotline.web.views import render_case_page
 
@@ -57,13 +66,15 @@ class QueueFilters(BaseModel):
 @router.get("/review")
 def review_queue(request: Request, session: SessionDep, web_user: SupervisorUser) -> Response:
     filters, errors = read_filters(QueueFilters, request)
-    try:
-        page = matching_service.list_reviews(
-            session=session, status=filters.status, cursor=filters.cursor, limit=PAGE_SIZE
-        )
-    except matching_service.InvalidCursor:
-        errors["cursor"] = "not a page this list gave"
-        page = matching_service.list_reviews(session=session, status=filters.status, limit=PAGE_SIZE)
+    page = list_page(
+        matching_service.list_reviews,
+        cursor=filters.cursor,
+        errors=errors,
+        invalid=matching_service.InvalidCursor,
+        session=session,
+        status=filters.status,
+        limit=PAGE_SIZE,
+    )
     return render(
         request,
         "review/queue.html",

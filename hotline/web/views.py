@@ -37,6 +37,7 @@ from hotline.web.pages import (
     actor_names,
     day_bounds,
     ends_after,
+    list_page,
     page_url,
     parse_id,
     read_filters,
@@ -279,22 +280,20 @@ def case_list(request: Request, session: SessionDep, web_user: AdvocateUser) -> 
     settings: Settings = request.app.state.settings
     start, end = day_bounds(filters.created_from, filters.created_to, settings.display_timezone)
     case_ids = case_service.search_case_ids(session=session, text=filters.q) if filters.q else None
-    try:
-        page = case_service.list_cases(
-            session=session,
-            status=filters.status,
-            state=filters.state,
-            minor_status=filters.minor_status,
-            urgency=filters.urgency,
-            created_from=start,
-            created_to=end,
-            case_ids=case_ids,
-            cursor=filters.cursor,
-            limit=50,
-        )
-    except case_service.InvalidCursor:
-        errors["cursor"] = "not a page this list gave"
-        page = case_service.list_cases(session=session, limit=50)
+    page = list_page(
+        case_service.list_cases,
+        cursor=filters.cursor,
+        errors=errors,
+        session=session,
+        status=filters.status,
+        state=filters.state,
+        minor_status=filters.minor_status,
+        urgency=filters.urgency,
+        created_from=start,
+        created_to=end,
+        case_ids=case_ids,
+        limit=50,
+    )
     if filters.q and page.items:
         # A search by name or phone tells which cases involve that person: recorded as a read of each.
         access_service.record_reads(
