@@ -430,21 +430,43 @@ def list_decisions(
     *,
     session: Session,
     tip_id: uuid.UUID | None = None,
+    tip_ids: Iterable[uuid.UUID] | None = None,
+    decision_ids: Iterable[uuid.UUID] | None = None,
     case_id: uuid.UUID | None = None,
     agency_id: str | None = None,
     ruleset_version: int | None = None,
     review_required: bool | None = None,
     overridden: bool | None = None,
+    state: str | None = None,
+    minor_status: str | None = None,
+    urgency: str | None = None,
     decided_from: datetime | None = None,
     decided_to: datetime | None = None,
     cursor: str | None = None,
     limit: int = 50,
 ) -> DecisionPage:
-    """Newest first, keyset-paginated on (decided_at, id)."""
+    """Newest first, keyset-paginated on (decided_at, id).
+
+    `state`, `minor_status` and `urgency` are the facts the decision saw (not the tip's later reading);
+    `state="none"` finds decisions made without a known state.
+    """
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     query = select(RoutingDecision)
     if tip_id:
         query = query.where(RoutingDecision.tip_id == tip_id)
+    if tip_ids is not None:
+        query = query.where(col(RoutingDecision.tip_id).in_(list(tip_ids)))
+    if decision_ids is not None:
+        query = query.where(col(RoutingDecision.id).in_(list(decision_ids)))
+    facts = col(RoutingDecision.facts)
+    if state == "none":
+        query = query.where(facts["state"].as_string().is_(None))
+    elif state:
+        query = query.where(facts["state"].as_string() == state)
+    if minor_status:
+        query = query.where(facts["minor_status"].as_string() == minor_status)
+    if urgency:
+        query = query.where(facts["urgency"].as_string() == urgency)
     if case_id:
         query = query.where(RoutingDecision.case_id == case_id)
     if agency_id:

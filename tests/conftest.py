@@ -292,3 +292,18 @@ def sign_in(client, session: Session, settings: Settings, make_user) -> Callable
         return WebLogin(user, web_security.session_csrf_token(settings, user_session))
 
     return sign
+
+
+@pytest.fixture
+def thresholds(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
+    """Set dedup thresholds for one test (the service reads them from the settings):
+    `thresholds(link=1.0, review=0.3)` sends a close match to the review queue instead of linking it."""
+
+    def set_(link: float, review: float, merge: float = 1.0) -> None:
+        monkeypatch.setenv("HOTLINE_MATCH_LINK_THRESHOLD", str(link))
+        monkeypatch.setenv("HOTLINE_MATCH_REVIEW_THRESHOLD", str(review))
+        monkeypatch.setenv("HOTLINE_MATCH_MERGE_THRESHOLD", str(merge))
+        get_settings.cache_clear()
+
+    yield set_
+    get_settings.cache_clear()

@@ -1,6 +1,9 @@
 """The web UI in a real browser: Debian's chromium driven by Playwright, against the app served by uvicorn
 on 127.0.0.1 with a committed database. Every page visited is screenshotted (test-output/screenshots/) and
 checked for accessibility basics with axe-core (vendored in tests/vendor; nothing is fetched).
+
+The supervisors' pages (decisions, the review queue, rules) are driven at the end, on tips seeded through
+the same flow the API uses.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import shutil
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +26,22 @@ from sqlmodel import Session, select
 
 from hotline.audit.models import AuditEvent
 from hotline.auth.models import Role, system_actor
+from hotline.config import get_settings
 from hotline.database import create_db_engine, make_session_factory
 from hotline.main import create_app
+from hotline.matching.models import MatchReview
 from hotline.migrate import upgrade
+from hotline.tips import flows as tip_flows
+from hotline.tips.schemas import TipIn
 from hotline.users import service as user_service
+from integrations.webhooks import service as webhook_service
+from integrations.webhooks.delivery import Dispatcher
+from integrations.webhooks.models import WebhookDelivery
+from routing import service as routing_service
 from tests.conftest import BACKEND, create_postgres_database, drop_postgres_database, make_settings
+from tests.factories import ADULT_NARRATIVE, tip_payload
+from tests.webhooks.conftest import TINY_SETTINGS, deliver_until
+from tests.webhooks.receiver import PartnerReceiver, Reply
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
@@ -66,6 +81,7 @@ ROLES = {
 class LiveApp:
     base_url: str
     session_factory: sessionmaker[Session]
+    database_url: str
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +132,7 @@ def live_app(live_database_url: str) -> Iterator[LiveApp]:
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)
     try:
-        yield LiveApp(base_url, session_factory)
+        yield LiveApp(base_url, session_factory, live_database_url)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -153,6 +169,7 @@ def new_page(browser, live_app):  # type: ignore[no-untyped-def]
                 and "403" not in message.text
                 and "401" not in message.text
                 and "423" not in message.text
+                and "422" not in message.text  # a refused form (a missing reason, a failing ruleset)
                 else None
             ),
         )
@@ -382,3 +399,273 @@ def test_repeated_failed_sign_ins_lock_the_account_until_an_admin_unlocks_it(new
     assert page.url.endswith("/tips/new")
     page.goto("/account/password")
     check_page(page, "account-password")
+
+
+# Supervisors: routing decisions, the review queue, rules
+
+
+def seed_tip(live_app: LiveApp, **fields: object) -> dict[str, str]:
+    """A tip through the same flow as POST /api/v1/tips (stored, then triaged and routed)."""
+    with live_app.session_factory() as session:
+        tip = tip_flows.submit_tip(
+            session=session, tip_in=TipIn.model_validate(tip_payload(**fields)), actor=system_actor("tests")
+        ).tip
+        session.refresh(tip)
+        return {
+            "tip_id": str(tip.id),
+            "case_id": tip.triage["case"]["id"],
+            "decision_id": tip.triage["routing"]["decision_id"],
+        }
+
+
+def test_a_supervisor_overrides_a_decision_with_a_reason_and_finds_the_override_in_the_audit_log(
+    new_page, live_app
+):
+    tip = seed_tip(live_app, location={"city": "El Paso", "state": "TX"})  # a 15-year-old: cps-tx, le-tx
+    page = new_page()
+    sign_in(page, "sam-supervisor", path="/decisions")
+    assert page.url.endswith("/decisions")
+    check_page(page, "decisions")
+    page.select_option("#state", "TX")
+    page.select_option("#minor_status", "confirmed")
+    with page.expect_navigation():
+        page.click(".filters button[type=submit]")
+    assert "state=TX" in page.url
+    with page.expect_navigation():
+        page.click(f'#decision-list a[href="/decisions/{tip["decision_id"]}"]')
+    assert "cps-tx" in page.inner_text("#current-targets") and "le-tx" in page.inner_text("#current-targets")
+    trace = page.inner_text("#trace")
+    assert "minor-cps" in trace and "matched" in trace
+    check_page(page, "decision")
+
+    with page.expect_navigation():
+        page.click("#replay-button")
+    assert "Stored version: v" in page.inner_text("#replay-result")
+    assert "Same decision" in page.inner_text("#replay-result")
+    check_page(page, "decision-replay")
+
+    # Drop law enforcement, add the state's victim services, with a reason.
+    page.uncheck("#targets-1-keep")
+    page.select_option("#targets-2-agency_id", "services-tx")
+    page.select_option("#targets-2-priority", "high")
+    page.fill("#targets-2-sla_minutes", "120")
+    page.fill("#override-reason", "The girl's mother asked for services first; police are already involved")
+    with page.expect_navigation():
+        page.click("#override-submit")
+    assert "Override saved." in page.inner_text("#override-notice")
+    current = page.inner_text("#current-targets")
+    assert "services-tx" in current and "le-tx" not in current
+    assert "le-tx" in page.inner_text("#original-targets")
+    overrides = page.inner_text("#overrides")
+    assert "sam-supervisor" in overrides and "police are already involved" in overrides
+    check_page(page, "decision-overridden")
+
+    page.goto("/audit")
+    page.select_option("#action", "routing.overridden")
+    with page.expect_navigation():
+        page.click(".filters button[type=submit]")
+    rows = page.inner_text("#audit-events")
+    assert "routing.overridden" in rows and "sam-supervisor" in rows
+    assert "decision " + tip["decision_id"][:8] in rows
+    check_page(page, "audit-override")
+    overridden = events(live_app, action="routing.overridden", subject_id=tip["decision_id"])
+    assert [(e.actor_kind, e.actor_name) for e in overridden] == [("user", "sam-supervisor")]
+
+    page.goto("/reports")
+    assert int(page.inner_text("#figure-overridden")) >= 1
+    assert "TX" in page.text_content("#decisions-by-state")
+    check_page(page, "reports-routing")
+
+
+VICTIM = {"role": "victim", "name": "Guadalupe Orozco Ibarra", "age": 15, "gender": "female"}
+SAME_VICTIM = {"role": "victim", "name": "Lupe Orozco", "dob": "2011-03-04", "gender": "F"}
+HOUSTON = {"city": "Houston", "county": "Harris", "state": "TX", "zip": "77022"}
+NEUTRAL = "The caller is worried about the person named here and where they are staying."
+
+
+def test_a_supervisor_works_the_review_queue_and_sees_the_case_with_both_tips(
+    new_page, live_app, monkeypatch, thresholds
+):
+    thresholds(link=1.0, review=0.3)  # a close match goes to a person instead of being linked
+    try:
+        first = seed_tip(live_app, persons=[VICTIM], location=HOUSTON, narrative=NEUTRAL)
+        second = seed_tip(live_app, persons=[SAME_VICTIM], location=HOUSTON, narrative=NEUTRAL)
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    with live_app.session_factory() as session:
+        review = session.exec(
+            select(MatchReview).where(MatchReview.tip_id == uuid.UUID(second["tip_id"]))
+        ).one()
+
+    page = new_page()
+    sign_in(page, "sam-supervisor", path="/review")
+    check_page(page, "review-queue")
+    with page.expect_navigation():
+        page.click(f'#review-queue a[href="/review/{review.id}"]')
+    comparison = page.inner_text("#comparison")
+    assert "Lupe Orozco" in comparison and "Guadalupe Orozco Ibarra" in comparison
+    assert "Total, with the prior" in comparison
+    check_page(page, "review")
+
+    page.select_option("#confirm-choice", first["case_id"])
+    page.fill("#confirm-reason", "Same girl: Lupe is her nickname and the date of birth fits her age")
+    with page.expect_navigation():
+        page.click("#confirm-submit")
+    assert page.url.endswith(f"/cases/{first['case_id']}?decided=confirmed")
+    assert "Review confirmed" in page.inner_text("#case-notice")
+    tips = page.inner_text("#tips-heading") + page.inner_text("main")
+    assert "Lupe Orozco" in tips and "Guadalupe Orozco Ibarra" in tips
+    assert "confirmed" in page.inner_text("#match-decisions")
+    check_page(page, "case-after-confirm")
+    confirmed = events(live_app, action="match.review_confirmed", subject_id=str(review.id))
+    assert [e.actor_name for e in confirmed] == ["sam-supervisor"]
+
+    # Two reports the system kept apart, merged by hand from the case page.
+    one, other = (
+        seed_tip(
+            live_app,
+            persons=[person],
+            narrative=ADULT_NARRATIVE,
+            consent_to_report=False,
+            location={"state": "NM"},
+        )
+        for person in (
+            {"role": "victim", "name": "Mireya Salas", "age": 29},
+            {"role": "victim", "name": "Ana Paredes", "age": 31},
+        )
+    )
+    page.goto(f"/cases/{one['case_id']}")
+    page.fill("#merge-into", other["case_id"][:8])
+    page.fill("#merge-reason", "Both callers describe the same restaurant and the same two women")
+    with page.expect_navigation():
+        page.click("#merge-submit")
+    assert page.url.endswith(f"/cases/{other['case_id']}?decided=merged")
+    main = page.inner_text("main")
+    assert "Mireya Salas" in main and "Ana Paredes" in main
+    check_page(page, "case-merged")
+    assert [e.actor_name for e in events(live_app, action="case.merged", subject_id=one["case_id"])] == [
+        "sam-supervisor"
+    ]
+
+
+ADULTS_TO_NATIONAL = routing_service.shipped_default_ruleset().replace(
+    "when: {minor_status: adult}\n    then: {route: [{state_agency: services}]",
+    "when: {minor_status: adult}\n    then: {route: [national]",
+)
+
+
+def test_a_supervisor_simulates_a_rules_change_and_sees_the_moves_before_publishing(new_page, live_app):
+    seed_tip(
+        live_app,
+        persons=[{"role": "victim", "age": 40}],
+        narrative=ADULT_NARRATIVE,
+        consent_to_report=False,
+        location={"state": "AZ"},
+    )
+    page = new_page()
+    sign_in(page, "sam-supervisor", path="/rules")
+    assert "(active)" in page.inner_text("#ruleset-history")
+    check_page(page, "rules")
+    with page.expect_navigation():
+        page.click("#ruleset-history a >> nth=0")
+    assert "ruleset: default" in page.inner_text("#ruleset-content")
+    check_page(page, "ruleset-version")
+
+    page.goto("/rules/candidate")
+    check_page(page, "rules-candidate")
+    page.fill("#content", ADULTS_TO_NATIONAL)
+    with page.expect_navigation():
+        page.click("#check-candidate")
+    moves = page.inner_text("#simulation-moves")
+    assert "services-az" in moves and "→ national" in moves
+    assert "+    then: {route: [national]" in page.inner_text("#candidate-diff")
+    assert "adult-services" in page.inner_text("#problems") or "failed" in page.inner_text("#problems")
+    check_page(page, "rules-simulation")
+
+    # Its own tests still expect services for adults: publishing is refused.
+    page.fill("#comment", "Adults to the national queue while the state lines are down")
+    with page.expect_navigation():
+        page.click("#publish-candidate")
+    assert "Not published" in page.inner_text("#candidate-problem")
+    check_page(page, "rules-publish-refused")
+
+
+def test_a_supervisor_replays_a_dead_letter_and_enables_a_disabled_endpoint(new_page, live_app):
+    """Deliveries made by the real dispatcher to a partner receiver on 127.0.0.1 that fails on purpose."""
+    settings = make_settings(live_app.database_url, **TINY_SETTINGS)
+    receiver = PartnerReceiver().start()
+    dispatcher = Dispatcher(
+        settings=settings, session_factory=live_app.session_factory, serialize_database=True
+    )
+    try:
+        with live_app.session_factory() as session:
+            _, secret = webhook_service.register_endpoint(
+                session=session,
+                agency_id="cps-ok",
+                url=receiver.url,
+                fields=None,
+                actor=system_actor("tests"),
+                settings=settings,
+            )
+            session.commit()
+        receiver.secrets.append(secret)
+        receiver.default = Reply(503)
+        tip = seed_tip(live_app, location={"city": "Tulsa", "state": "OK"})  # a 15-year-old: cps-ok, le-ok
+
+        def deliveries(status: str) -> list[WebhookDelivery]:
+            with live_app.session_factory() as session:
+                return list(
+                    session.exec(select(WebhookDelivery).where(WebhookDelivery.status == status)).all()
+                )
+
+        deliver_until(dispatcher, lambda: bool(deliveries("failed")))
+        [dead] = deliveries("failed")
+
+        page = new_page()
+        sign_in(page, "sam-supervisor", path="/alerts")
+        assert "cps-ok" in page.inner_text("#alerts")
+        check_page(page, "alerts")
+        page.goto("/decisions?delivery_failed=yes")
+        with page.expect_navigation():
+            page.click(f'#decision-list a[href="/decisions/{tip["decision_id"]}"]')
+        assert "failed (dead letter)" in page.inner_text("#delivery-status")
+        check_page(page, "decision-delivery")
+        page.goto("/deliveries")
+        assert "cps-ok" in page.inner_text("#dead-letters")
+        check_page(page, "deliveries")
+        with page.expect_navigation():
+            page.click(f'#dead-letters a[href="/deliveries/referrals/{dead.referral_id}"]')
+        assert page.inner_text(".attempts").count("http_503") == 4
+        check_page(page, "delivery-log")
+
+        receiver.default = Reply(200)
+        with page.expect_navigation():
+            page.click(f"#replay-{dead.id}")
+        assert "Sent again" in page.inner_text("#referral-notice")
+        deliver_until(dispatcher, lambda: bool(deliveries("delivered")))
+        page.reload()
+        assert "delivered" in page.inner_text("#log-heading + article + article")
+        check_page(page, "delivery-log-replayed")
+        assert [e.actor_name for e in events(live_app, action="webhook_delivery.replayed")] == [
+            "sam-supervisor"
+        ]
+
+        # The endpoint answers 410 Gone: disabled, its deliveries held until a supervisor enables it.
+        receiver.script(Reply(410))
+        seed_tip(live_app, location={"city": "Tulsa", "state": "OK"})
+        deliver_until(dispatcher, lambda: bool(deliveries("held")))
+        page.goto("/deliveries/endpoints")
+        assert "disabled" in page.inner_text("#endpoint-cps-ok")
+        check_page(page, "endpoints-disabled")
+        with page.expect_navigation():
+            page.click("#enable-cps-ok")
+        assert "Endpoint enabled" in page.inner_text("#endpoints-notice")
+        check_page(page, "endpoints")
+        deliver_until(dispatcher, lambda: not deliveries("held") and not deliveries("pending"))
+        assert [e.actor_name for e in events(live_app, action="webhook_endpoint.enabled")] == [
+            "sam-supervisor"
+        ]
+    finally:
+        dispatcher.close()
+        receiver.stop()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
@@ -32,20 +31,6 @@ NEUTRAL_NARRATIVE = "The caller is worried about the person named here and where
 def about(victim, **fields):
     # The factory's narrative speaks of a 15-year-old; these tests set ages through the persons alone.
     return {"persons": [victim], "location": HOUSTON, "narrative": NEUTRAL_NARRATIVE, **fields}
-
-
-@pytest.fixture
-def thresholds(monkeypatch):
-    """Set dedup thresholds for one test (the service reads them from the settings)."""
-
-    def set_(link: float, review: float, merge: float = 1.0) -> None:
-        monkeypatch.setenv("HOTLINE_MATCH_LINK_THRESHOLD", str(link))
-        monkeypatch.setenv("HOTLINE_MATCH_REVIEW_THRESHOLD", str(review))
-        monkeypatch.setenv("HOTLINE_MATCH_MERGE_THRESHOLD", str(merge))
-        get_settings.cache_clear()
-
-    yield set_
-    get_settings.cache_clear()
 
 
 def test_a_second_report_spelt_differently_joins_the_first_case_and_says_why(client, auth, session):

@@ -189,3 +189,32 @@ def share_bar(*, title: str, description: str, parts: Sequence[tuple[str, int]])
     if not total:
         body.append(f'<text x="{LEFT}" y="{TOP + 54}" class="tick">No tips in this period.</text>')
     return _frame(chart_id, title, description, body, series, SHARE_HEIGHT)
+
+
+BAR_ROW = 26
+
+
+def ranked_bars(
+    *, title: str, description: str, items: Sequence[tuple[str, int]], empty: str = "Nothing in this period."
+) -> Markup:
+    """One horizontal bar per label, longest first (e.g. decisions by state, overrides by rule)."""
+    chart_id = f"chart{next(_ids)}"
+    label_w = 170
+    plot_w = WIDTH - label_w - RIGHT - 40
+    top_value = max((count for _, count in items), default=0)
+    body: list[str] = []
+    for index, (label, count) in enumerate(items):
+        y = TOP + index * BAR_ROW
+        bar = plot_w * count / top_value if top_value else 0
+        body.append(
+            f'<text x="{label_w - 8}" y="{y + 16}" text-anchor="end" class="tick">{escape(label)}</text>'
+        )
+        body.append(
+            f'<rect x="{label_w}" y="{y + 3}" width="{max(bar, 1):.1f}" height="{BAR_ROW - 8}" '
+            f'fill="{PALETTE[0]}"><title>{escape(label)}: {int(count)}</title></rect>'
+        )
+        body.append(f'<text x="{label_w + bar + 6:.1f}" y="{y + 16}" class="tick">{int(count)}</text>')
+    if not items:
+        body.append(f'<text x="{LEFT}" y="{TOP + 16}" class="tick">{escape(empty)}</text>')
+    height = TOP + max(len(items), 1) * BAR_ROW + 8
+    return _frame(chart_id, title, description, body, [], height)

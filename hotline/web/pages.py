@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -14,9 +15,13 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ValidationError, ValidationInfo, field_validator
+from sqlmodel import Session, col, select
 
-from hotline.auth.models import Role
+from hotline import pagination
+from hotline.auth.models import ApiKey, Role
 from hotline.config import Settings
+from hotline.reports import service as report_service
+from hotline.users.models import User
 from hotline.web import display, i18n
 from hotline.web.security import CSRF_FIELD, PageError, WebUser
 
@@ -49,14 +54,15 @@ ADVOCATES = frozenset({Role.advocate, Role.supervisor})
 SUPERVISORS = frozenset({Role.supervisor})
 ADMINS = frozenset({Role.admin})
 
-# The layout's navigation, in order. Pages still to come slot in here with the roles that may open them:
-#   ("Decisions", "/decisions", SUPERVISORS)    routing decisions, filters, override with reason (issue 6)
-#   ("Rules", "/rules", SUPERVISORS)            current version, history, simulate, publish (issue 6)
-#   ("Review queue", "/review", SUPERVISORS)    dedup review: confirm / reject / merge (issue 4)
-#   ("Deliveries", "/deliveries", SUPERVISORS)  dead letters, failing endpoints, replay (issue 7)
+# The layout's navigation, in order, with the roles that may open each page.
 NAVIGATION = (
     NavItem("New tip", "/tips/new", ADVOCATES),
     NavItem("Cases", "/cases", ADVOCATES),
+    NavItem("Alerts", "/alerts", SUPERVISORS),
+    NavItem("Review queue", "/review", SUPERVISORS),
+    NavItem("Decisions", "/decisions", SUPERVISORS),
+    NavItem("Deliveries", "/deliveries", SUPERVISORS),
+    NavItem("Rules", "/rules", SUPERVISORS),
     NavItem("Audit log", "/audit", SUPERVISORS),
     NavItem("Reports", "/reports", SUPERVISORS),
     NavItem("Users", "/admin/users", ADMINS),
@@ -178,6 +184,33 @@ def ends_after(start: str, end: str):  # type: ignore[no-untyped-def]
     return field_validator(end)(classmethod(_check))  # type: ignore[arg-type]
 
 
+P = TypeVar("P")
+
+
+def list_page(
+    fetch: Callable[..., P],
+    *,
+    cursor: str | None,
+    errors: dict[str, str],
+    invalid: type[Exception] = pagination.InvalidCursor,
+    **query: Any,
+) -> P:
+    """One page from a list service, `fetch(**query, cursor=…)`. A cursor the list did not give (edited, or
+    from another list) is reported with the filters, and the first page is shown instead."""
+    try:
+        return fetch(**query, cursor=cursor)
+    except invalid:
+        errors["cursor"] = "not a page this list gave"
+        return fetch(**query, cursor=None)
+
+
+def day_bounds(first: date | None, last: date | None, zone: str) -> tuple[datetime | None, datetime | None]:
+    """A date filter's bounds: the start of the first day and the end of the last, in the display zone."""
+    start = report_service.Period(first, first, zone).start if first else None
+    end = report_service.Period(last, last, zone).end if last else None
+    return start, end
+
+
 def page_url(request: Request, **changes: str | None) -> str:
     """This page's URL with some query parameters changed (None removes one): for pagers and sort links."""
     params = dict(request.query_params)
@@ -188,3 +221,51 @@ def page_url(request: Request, **changes: str | None) -> str:
         else:
             params[name] = value
     return request.url.path + (f"?{urlencode(params)}" if params else "")
+
+
+MIN_REASON_CHARS = 10
+
+
+def reason_problem(reason: str) -> str | None:
+    """Why a reason is not enough, or None. Every override gives one (decision overrides, dedup decisions,
+    publishing rules, unlocks): the audit log keeps it with who and when."""
+    if len(" ".join(reason.split())) < MIN_REASON_CHARS:
+        return f"Give a reason of at least {MIN_REASON_CHARS} characters: it is kept in the audit log."
+    return None
+
+
+def read_reason(reason: str) -> str:
+    """The reason, tidied; a 422 page when it is missing or too short."""
+    problem = reason_problem(reason)
+    if problem:
+        raise PageError(422, problem)
+    return " ".join(reason.split())[:2000]
+
+
+def actor_names(session: Session, refs: list[str | None]) -> dict[str, str]:
+    """Who a stored actor reference ("user:<id>", "api_key:<id>", "system:worker") is, for people to read."""
+    ids: dict[str, dict[uuid.UUID, str]] = {"user": {}, "api_key": {}}
+    names = {}
+    for ref in {ref for ref in refs if ref}:
+        kind, _, value = ref.partition(":")
+        try:
+            if kind in ids:
+                ids[kind][uuid.UUID(value)] = ref
+                continue
+        except ValueError:
+            pass
+        names[ref] = ref
+    if ids["user"]:
+        for user_id, username in session.exec(
+            select(User.id, User.username).where(col(User.id).in_(list(ids["user"])))
+        ).all():
+            names[ids["user"][user_id]] = username
+    if ids["api_key"]:
+        for key_id, name in session.exec(
+            select(ApiKey.id, ApiKey.name).where(col(ApiKey.id).in_(list(ids["api_key"])))
+        ).all():
+            names[ids["api_key"][key_id]] = f"key {name}"
+    for refs_of_kind in ids.values():
+        for ref in refs_of_kind.values():
+            names.setdefault(ref, ref)
+    return names

@@ -24,6 +24,7 @@ from hotline.cases import service as case_service
 from hotline.cases.models import CaseStatus
 from hotline.config import Settings
 from hotline.deps import SessionDep
+from hotline.matching import service as matching_service
 from hotline.reports import service as report_service
 from hotline.tips import flows as tip_flows
 from hotline.tips import service as tip_service
@@ -33,10 +34,14 @@ from hotline.web import charts, display, forms
 from hotline.web.pages import (
     HOME_BY_ROLE,
     STATIC_DIR,
+    actor_names,
+    day_bounds,
     ends_after,
+    list_page,
     page_url,
     parse_id,
     read_filters,
+    read_reason,
     redirect,
     render,
     secure_headers,
@@ -60,13 +65,19 @@ from hotline.web.security import (
     signin_url,
     tokens_match,
 )
+from routing import service as routing_service
 
 router = APIRouter(include_in_schema=False)
 
 
 def install(app: FastAPI) -> None:
     """Add the web UI to the app: its pages, its static files, and pages (not JSON) for its errors."""
+    # The supervisors' pages build on the pages here (the case page): imported once these are defined.
+    from hotline.web import decisions, deliveries, review, rules
+
     app.include_router(router)
+    for pages in (decisions, review, rules, deliveries):
+        app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.exception_handler(SignInRequired)
@@ -263,34 +274,26 @@ class CaseFilters(BaseModel):
     _dates_in_order = ends_after("created_from", "created_to")
 
 
-def _day_bounds(first: date | None, last: date | None, zone: str):  # type: ignore[no-untyped-def]
-    start = report_service.Period(first, first, zone).start if first else None
-    end = report_service.Period(last, last, zone).end if last else None
-    return start, end
-
-
 @router.get("/cases")
 def case_list(request: Request, session: SessionDep, web_user: AdvocateUser) -> Response:
     filters, errors = read_filters(CaseFilters, request)
     settings: Settings = request.app.state.settings
-    start, end = _day_bounds(filters.created_from, filters.created_to, settings.display_timezone)
+    start, end = day_bounds(filters.created_from, filters.created_to, settings.display_timezone)
     case_ids = case_service.search_case_ids(session=session, text=filters.q) if filters.q else None
-    try:
-        page = case_service.list_cases(
-            session=session,
-            status=filters.status,
-            state=filters.state,
-            minor_status=filters.minor_status,
-            urgency=filters.urgency,
-            created_from=start,
-            created_to=end,
-            case_ids=case_ids,
-            cursor=filters.cursor,
-            limit=50,
-        )
-    except case_service.InvalidCursor:
-        errors["cursor"] = "not a page this list gave"
-        page = case_service.list_cases(session=session, limit=50)
+    page = list_page(
+        case_service.list_cases,
+        cursor=filters.cursor,
+        errors=errors,
+        session=session,
+        status=filters.status,
+        state=filters.state,
+        minor_status=filters.minor_status,
+        urgency=filters.urgency,
+        created_from=start,
+        created_to=end,
+        case_ids=case_ids,
+        limit=50,
+    )
     if filters.q and page.items:
         # A search by name or phone tells which cases involve that person: recorded as a read of each.
         access_service.record_reads(
@@ -317,18 +320,44 @@ def case_list(request: Request, session: SessionDep, web_user: AdvocateUser) -> 
 
 @router.get("/cases/{case_id}")
 def case_page(request: Request, case_id: str, session: SessionDep, web_user: AdvocateUser) -> Response:
-    case = case_service.get_case_out(session=session, case_id=parse_id(case_id, "case"))
+    return render_case_page(request, session, web_user, parse_id(case_id, "case"))
+
+
+CASE_NOTICES = {
+    "confirmed": "Review confirmed: the tip's case was merged into this one.",
+    "merged": "Cases merged: this case now holds the tips of both.",
+    "moved": "The tip was moved out of its case into this new case.",
+}
+
+
+def render_case_page(  # type: ignore[no-untyped-def]
+    request: Request, session, web_user, case_id, *, problem: str | None = None, status_code: int = 200
+) -> Response:
+    """A case with its tips; for supervisors also its routing and dedup decisions and the forms that
+    correct dedup (merge into another case, move a tip out). `problem` is a refused correction's reason."""
+    case = case_service.get_case_out(session=session, case_id=case_id)
     if case is None:
         raise PageError(404, "There is no case with this id.")
     access_service.record_case_read(session=session, actor=web_user.actor, case_id=case.id, via="web")
     session.commit()
     tips = case_service.tips_of_case(session=session, case_id=case.id)
-    return render(
-        request,
-        "cases/detail.html",
-        {"case": case, "targets": case_service.current_routing_targets(session=session, tips=tips)},
-        web_user=web_user,
-    )
+    context = {
+        "case": case,
+        "targets": case_service.current_routing_targets(session=session, tips=tips),
+        "problem": problem,
+        "notice": CASE_NOTICES.get(request.query_params.get("decided", "")),
+    }
+    if web_user.role == Role.supervisor:
+        routing_decisions = routing_service.list_decisions(
+            session=session, tip_ids=[tip.id for tip in tips], limit=routing_service.MAX_PAGE_SIZE
+        ).items
+        match_decisions = matching_service.decisions_for_case(session=session, case_id=case.id)
+        context |= {
+            "routing_decisions": routing_decisions,
+            "match_decisions": match_decisions,
+            "names": actor_names(session, [decision.decided_by for decision in match_decisions]),
+        }
+    return render(request, "cases/detail.html", context, web_user=web_user, status_code=status_code)
 
 
 # Supervisors: who viewed a case, the audit log, reports
@@ -399,7 +428,7 @@ def audit_page(request: Request, session: SessionDep, web_user: SupervisorUser) 
             ((AuditEvent.subject_type == "case") & (AuditEvent.subject_id == str(case_id)))
             | ((AuditEvent.subject_type == "tip") & col(AuditEvent.subject_id).in_(tip_ids))
         )
-    start, end = _day_bounds(filters.occurred_from, filters.occurred_to, settings.display_timezone)
+    start, end = day_bounds(filters.occurred_from, filters.occurred_to, settings.display_timezone)
     if start:
         query = query.where(col(AuditEvent.occurred_at) >= start)
     if end:
@@ -484,21 +513,16 @@ def reports_page(request: Request, session: SessionDep, web_user: SupervisorUser
         ),
         parts=list(figures.by_minor_status.items()),
     )
-    slowest = max((value for value in figures.triage_p90_by_day if value is not None), default=0.0)
-    scale, unit = (1000, " ms") if slowest < 1 else (1, " s") if slowest < 120 else (1 / 60, " min")
-    latency = charts.lines(
-        title=f"Time from intake to triage, per day ({unit.strip()})",
-        description=(
-            f"Over the period: p50 {display.duration(figures.triage_p50)}, "
-            f"p90 {display.duration(figures.triage_p90)}."
-        ),
-        labels=labels,
-        series=[
-            charts.Series("p50", [None if v is None else v * scale for v in figures.triage_p50_by_day]),
-            charts.Series("p90", [None if v is None else v * scale for v in figures.triage_p90_by_day]),
-        ],
-        unit=unit,
+    latency = _latency_chart(
+        "Time from intake to triage",
+        labels,
+        figures.triage_p50_by_day,
+        figures.triage_p90_by_day,
+        overall=(figures.triage_p50, figures.triage_p90),
     )
+    decided = report_service.decision_figures(session=session, period=period)
+    acks = report_service.acknowledgement_figures(session=session, period=period)
+    top = 15
     return render(
         request,
         "reports/index.html",
@@ -506,14 +530,76 @@ def reports_page(request: Request, session: SessionDep, web_user: SupervisorUser
             "period": period,
             "filter_errors": errors,
             "figures": figures,
+            "decided": decided,
             "labels": labels,
             "per_day_chart": per_day,
             "minor_chart": minors,
             "latency_chart": latency,
-            "pending": report_service.PENDING_REPORTS,
+            "routing_latency_chart": _latency_chart(
+                "Time from intake to routing",
+                labels,
+                decided.routing_p50_by_day,
+                decided.routing_p90_by_day,
+                overall=(decided.routing_p50, decided.routing_p90),
+            ),
+            "state_chart": charts.ranked_bars(
+                title="Decisions by state",
+                description=f"{decided.total} routing decisions, by the state they saw"
+                + (f" (the {top} most frequent)." if len(decided.by_state) > top else "."),
+                items=list(decided.by_state.items())[:top],
+                empty="No routing decisions in this period.",
+            ),
+            "agency_chart": charts.ranked_bars(
+                title="Decisions by target agency",
+                description="How many decisions name each agency now (supervisors' overrides applied)"
+                + (f"; the {top} most frequent." if len(decided.by_agency) > top else "."),
+                items=list(decided.by_agency.items())[:top],
+                empty="No routing decisions in this period.",
+            ),
+            "override_chart": charts.ranked_bars(
+                title="Overrides by rule",
+                description=f"{decided.overrides} overrides in the period, by the rule whose target a "
+                "supervisor removed or changed.",
+                items=list(decided.overrides_by_rule.items())[:top],
+                empty="No overrides in this period.",
+            ),
+            "acks": acks,
+            "ack_latency_chart": _latency_chart(
+                "Time from referral to the agency's acknowledgement",
+                labels,
+                acks.ack_p50_by_day,
+                acks.ack_p90_by_day,
+                overall=(acks.ack_p50, acks.ack_p90),
+            ),
         },
         web_user=web_user,
     )
+
+
+def _latency_chart(  # type: ignore[no-untyped-def]
+    title: str, labels: list[str], p50_by_day, p90_by_day, *, overall: tuple[float | None, float | None]
+):
+    slowest = max((value for value in p90_by_day if value is not None), default=0.0)
+    scale, unit = (1000, " ms") if slowest < 1 else (1, " s") if slowest < 120 else (1 / 60, " min")
+    return charts.lines(
+        title=f"{title}, per day ({unit.strip()})",
+        description=(
+            f"Over the period: p50 {display.duration(overall[0])}, p90 {display.duration(overall[1])}."
+        ),
+        labels=labels,
+        series=[
+            charts.Series("p50", [None if v is None else v * scale for v in p50_by_day]),
+            charts.Series("p90", [None if v is None else v * scale for v in p90_by_day]),
+        ],
+        unit=unit,
+    )
+
+
+# What can be exported: its columns and its rows over a period. Neither carries names or narratives.
+EXPORTS = {
+    "tips": (report_service.EXPORT_COLUMNS, report_service.export_tips),
+    "decisions": (report_service.DECISION_EXPORT_COLUMNS, report_service.export_decisions),
+}
 
 
 @router.post("/reports/export")
@@ -524,25 +610,40 @@ def reports_export(
     _csrf: CsrfChecked,
     first: Annotated[date, Form()],
     last: Annotated[date, Form()],
+    what: Annotated[str, Form(max_length=20)] = "tips",
 ) -> Response:
-    settings: Settings = request.app.state.settings
+    """A CSV of the period: tips received (outcomes only) or routing decisions made (facts without personal
+    data, rules, targets, overrides). Recorded in the audit log before a row leaves."""
+    if what not in EXPORTS:
+        raise PageError(422, f"There is no export of {what!r}.")
+    period = _export_period(request, first, last)
+    columns, rows = EXPORTS[what]
+    return _csv_export(
+        session, web_user, period, what=what, columns=columns, rows=rows(session=session, period=period)
+    )
+
+
+def _export_period(request: Request, first: date, last: date) -> report_service.Period:
     if last < first:
         raise PageError(422, "The last day is before the first day.")
-    period = _period(ReportFilters(first=first, last=last), settings)
+    return _period(ReportFilters(first=first, last=last), request.app.state.settings)
+
+
+def _csv_export(session, web_user, period, *, what, columns, rows) -> Response:  # type: ignore[no-untyped-def]
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=report_service.EXPORT_COLUMNS)
+    writer = csv.DictWriter(buffer, fieldnames=columns)
     writer.writeheader()
-    rows = 0
-    for row in report_service.export_tips(session=session, period=period):
+    count = 0
+    for row in rows:
         writer.writerow(row)
-        rows += 1
+        count += 1
     # Recorded (and committed) before a single row leaves the building.
-    report_service.record_export(session=session, actor=web_user.actor, period=period, rows=rows)
+    report_service.record_export(session=session, actor=web_user.actor, period=period, rows=count, what=what)
     session.commit()
     response = Response(
         buffer.getvalue(),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="tips-{period.first}-{period.last}.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{what}-{period.first}-{period.last}.csv"'},
     )
     return secure_headers(response)
 
@@ -602,17 +703,6 @@ def create_user(
         )
     session.commit()
     return _users_page(request, session, web_user, notice=f"User {user.username} created.")
-
-
-MIN_REASON_CHARS = 10
-
-
-def read_reason(reason: str) -> str:
-    """The reason every override must give (decision overrides, merges, unlocks): kept in the audit log."""
-    text = " ".join(reason.split())
-    if len(text) < MIN_REASON_CHARS:
-        raise PageError(422, "Give a reason of at least 10 characters: it is kept in the audit log.")
-    return text[:2000]
 
 
 @router.post("/admin/users/{user_id}/unlock")

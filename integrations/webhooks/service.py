@@ -751,6 +751,19 @@ def dead_letters(
     return DeliveryPage(items=[_delivery_out(row) for row in rows], next_cursor=next_cursor)
 
 
+def decisions_with_dead_letters(*, session: Session) -> list[uuid.UUID]:
+    """Routing decisions with a referral whose delivery failed for good and was not replayed (the decisions
+    list's "delivery failed" filter)."""
+    return list(
+        session.exec(
+            select(Referral.decision_id)
+            .join(WebhookDelivery, col(WebhookDelivery.referral_id) == col(Referral.id))
+            .where(WebhookDelivery.status == "failed", col(WebhookDelivery.replayed_at).is_(None))
+            .distinct()
+        ).all()
+    )
+
+
 def _replay(session: Session, original: WebhookDelivery, actor: Actor, now: datetime) -> WebhookDelivery:
     replay = WebhookDelivery(
         message_id=original.message_id,
