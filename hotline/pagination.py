@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import Session
 
 
 class InvalidCursor(ValueError):
@@ -51,3 +53,30 @@ def after_cursor(
     if oldest_first:
         return sa.or_(at_column > after_at, sa.and_(at_column == after_at, id_column > after_id))
     return sa.or_(at_column < after_at, sa.and_(at_column == after_at, id_column < after_id))
+
+
+def keyset_page(
+    session: Session,
+    query: Any,
+    *,
+    at: Any,
+    row_id: Any,
+    cursor: str | None,
+    limit: int,
+    oldest_first: bool = False,
+    entity: Callable[[Any], Any] = lambda row: row,
+) -> tuple[Sequence[Any], str | None]:
+    """One page of `query` in (timestamp, id) order, and the cursor of the next page (None on the last).
+
+    `entity` picks the model out of a result row when the query selects more than one thing.
+    """
+    if cursor:
+        query = query.where(after_cursor(at, row_id, cursor, oldest_first=oldest_first))
+    order = (at, row_id) if oldest_first else (at.desc(), row_id.desc())
+    # One row more than asked tells whether there is a next page without counting.
+    rows = session.exec(query.order_by(*order).limit(limit + 1)).all()
+    page = rows[:limit]
+    if len(rows) <= limit:
+        return page, None
+    last = entity(page[-1])
+    return page, encode_cursor(getattr(last, at.key), getattr(last, row_id.key))

@@ -482,17 +482,14 @@ def list_decisions(
         query = query.where(col(RoutingDecision.decided_at) >= decided_from)
     if decided_to:
         query = query.where(col(RoutingDecision.decided_at) < decided_to)
-    if cursor:
-        query = query.where(
-            pagination.after_cursor(col(RoutingDecision.decided_at), col(RoutingDecision.id), cursor)
-        )
-    rows = session.exec(
-        query.order_by(col(RoutingDecision.decided_at).desc(), col(RoutingDecision.id).desc()).limit(
-            limit + 1
-        )
-    ).all()
-    page = rows[:limit]
-    next_cursor = pagination.encode_cursor(page[-1].decided_at, page[-1].id) if len(rows) > limit else None
+    page, next_cursor = pagination.keyset_page(
+        session,
+        query,
+        at=col(RoutingDecision.decided_at),
+        row_id=col(RoutingDecision.id),
+        cursor=cursor,
+        limit=limit,
+    )
     return DecisionPage(items=[_summary(decision) for decision in page], next_cursor=next_cursor)
 
 

@@ -116,10 +116,6 @@ def get_case_out(*, session: Session, case_id: uuid.UUID) -> CaseOut | None:
     )
 
 
-def _encode_cursor(case: Case) -> str:
-    return pagination.encode_cursor(case.created_at, case.id)
-
-
 def list_cases(
     *,
     session: Session,
@@ -153,13 +149,15 @@ def list_cases(
         query = query.where(col(Case.created_at) >= created_from)
     if created_to:
         query = query.where(col(Case.created_at) < created_to)
-    if cursor:
-        query = query.where(pagination.after_cursor(col(Case.created_at), col(Case.id), cursor))
-    rows = session.exec(
-        query.order_by(col(Case.created_at).desc(), col(Case.id).desc()).limit(limit + 1)
-    ).all()
-    page = rows[:limit]
-    next_cursor = _encode_cursor(page[-1][0]) if len(rows) > limit else None
+    page, next_cursor = pagination.keyset_page(
+        session,
+        query,
+        at=col(Case.created_at),
+        row_id=col(Case.id),
+        cursor=cursor,
+        limit=limit,
+        entity=lambda row: row[0],
+    )
     return CasePage(items=[_summary(case, count) for case, count in page], next_cursor=next_cursor)
 
 

@@ -837,20 +837,18 @@ def list_reviews(
     """Oldest first: the queue is worked in the order tips arrived."""
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     query = select(MatchReview).where(MatchReview.status == status)
-    if cursor:
-        try:
-            query = query.where(
-                pagination.after_cursor(
-                    col(MatchReview.created_at), col(MatchReview.id), cursor, oldest_first=True
-                )
-            )
-        except pagination.InvalidCursor as exc:
-            raise InvalidCursor(str(exc)) from exc
-    rows = session.exec(
-        query.order_by(col(MatchReview.created_at), col(MatchReview.id)).limit(limit + 1)
-    ).all()
-    page = rows[:limit]
-    next_cursor = pagination.encode_cursor(page[-1].created_at, page[-1].id) if len(rows) > limit else None
+    try:
+        page, next_cursor = pagination.keyset_page(
+            session,
+            query,
+            at=col(MatchReview.created_at),
+            row_id=col(MatchReview.id),
+            cursor=cursor,
+            limit=limit,
+            oldest_first=True,
+        )
+    except pagination.InvalidCursor as exc:
+        raise InvalidCursor(str(exc)) from exc
     return ReviewPage(items=[review_out(review) for review in page], next_cursor=next_cursor)
 
 

@@ -460,18 +460,9 @@ def acknowledge_alert(*, session: Session, alert_id: uuid.UUID, actor: Actor) ->
 
 def _page(query: Any, at: Any, row_id: Any, cursor: str | None, limit: int, session: Session) -> Any:
     """Newest first, keyset-paginated on (timestamp, id)."""
-    limit = max(1, min(limit, MAX_PAGE_SIZE))
-    if cursor:
-        query = query.where(pagination.after_cursor(col(at), col(row_id), cursor))
-    rows = session.exec(query.order_by(col(at).desc(), col(row_id).desc()).limit(limit + 1)).all()
-    page = rows[:limit]
-    last = page[-1] if page else None
-    next_cursor = (
-        pagination.encode_cursor(getattr(last, at.key), getattr(last, row_id.key))
-        if len(rows) > limit and last is not None
-        else None
+    return pagination.keyset_page(
+        session, query, at=col(at), row_id=col(row_id), cursor=cursor, limit=max(1, min(limit, MAX_PAGE_SIZE))
     )
-    return page, next_cursor
 
 
 # Referrals: partners and supervisors
