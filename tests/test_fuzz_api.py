@@ -124,7 +124,7 @@ def _point_at_real_rows(case: schemathesis.Case, ids: dict[str, list[str]]) -> N
 
 @schema.parametrize()
 @settings(
-    max_examples=12,
+    max_examples=25,
     derandomize=True,
     deadline=None,
     suppress_health_check=list(HealthCheck),
