@@ -210,7 +210,7 @@ def test_any_yaml_structure_is_a_valid_ruleset_or_a_list_of_clear_problems(docum
     _assert_validates_cleanly(yaml.safe_dump(document, allow_unicode=True))
 
 
-@PROPERTY
+@settings(PROPERTY, max_examples=50)  # each example parses and runs the whole default protocol's tests
 @given(st.data())
 def test_the_default_ruleset_with_any_part_replaced_is_valid_or_clearly_refused(data):
     document = yaml.safe_load(DEFAULT_RULES)
