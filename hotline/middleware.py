@@ -13,7 +13,7 @@ from typing import Any
 
 import structlog
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hotline.ops import metrics
@@ -189,10 +189,15 @@ def _is_json(content_type: str) -> bool:
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
+# The tip form answers NUL itself, through the tip contract, with the form and what was typed.
+FORMS_CHECKED_BY_THE_TIP_CONTRACT = frozenset({"/tips/new"})
+
+
 class StrictInputMiddleware:
-    """No NUL in any URL (400). API request bodies must be JSON (415 otherwise), in UTF-8, without duplicate
-    keys, NaN, NUL characters or nesting deeper than MAX_JSON_DEPTH: each refused with a 4xx naming the
-    problem, before any handler runs. Web forms and Twilio's form posts are not API bodies: they pass."""
+    """No NUL in any URL (400) or web form (400: PostgreSQL cannot store it; the tip form answers it
+    itself). API request bodies must be JSON (415 otherwise), in UTF-8, without duplicate keys, NaN, NUL
+    characters or nesting deeper than MAX_JSON_DEPTH: each refused with a 4xx naming the problem, before any
+    handler runs. Twilio's form posts pass untouched: their signature is checked first, by their handlers."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -207,7 +212,18 @@ class StrictInputMiddleware:
             detail = "the URL contains the NUL character (%00)"
             await JSONResponse({"detail": detail}, 400)(scope, receive, send)
             return
-        if scope["method"] not in ("POST", "PUT", "PATCH") or not scope["path"].startswith("/api/"):
+        path, method = scope["path"], scope["method"]
+        content_type = dict(scope["headers"]).get(b"content-type", b"").decode("latin-1")
+        api = method in ("POST", "PUT", "PATCH") and path.startswith("/api/")
+        media = content_type.split(";", 1)[0].strip().lower()
+        web_form = (
+            method == "POST"
+            and not path.startswith(("/api/", "/twilio/"))
+            and path not in FORMS_CHECKED_BY_THE_TIP_CONTRACT
+            # Multipart forms carry the ruleset upload, whose page explains a file that is not text itself.
+            and media == "application/x-www-form-urlencoded"
+        )
+        if not api and not web_form:
             await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []
@@ -223,8 +239,13 @@ class StrictInputMiddleware:
             await JSONResponse({"detail": body_too_large_message(self.max_bytes)}, 413)(scope, receive, send)
             return
         body = b"".join(chunks)
-        if body:
-            content_type = dict(scope["headers"]).get(b"content-type", b"").decode("latin-1")
+        if web_form and (b"%00" in body or b"\x00" in body):
+            message_text = (
+                "The form contains the NUL character (%00), which no field accepts: remove it and send again."
+            )
+            await PlainTextResponse(message_text, 400)(scope, receive, send)
+            return
+        if api and body:
             if not _is_json(content_type):
                 got = content_type.split(";", 1)[0].strip() or "none"
                 await JSONResponse(

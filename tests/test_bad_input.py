@@ -255,6 +255,36 @@ def test_nul_in_a_url_gets_a_4xx_not_a_database_error(client, existing, path, ro
     existing.unchanged()
 
 
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("/signin", {"username": "admin\x00", "password": "x"}),
+        ("/account/password", {"current_password": "x", "new_password": "y\x00"}),
+        ("/review/00000000-0000-0000-0000-000000000000/reject", {"reason": "not the same girl\x00"}),
+    ],
+)
+def test_nul_in_a_web_form_gets_400_not_a_database_error(client, existing, sign_in, path, data):
+    login = sign_in("supervisor")
+    response = client.post(path, data={**data, "csrf_token": login.csrf_token}, follow_redirects=False)
+    assert response.status_code == 400, response.text
+    assert "NUL" in response.text
+    existing.unchanged()
+
+
+def test_nul_in_the_tip_form_is_answered_by_the_form_with_what_was_typed(client, existing, sign_in):
+    login = sign_in("advocate")
+    data = {
+        "csrf_token": login.csrf_token,
+        "narrative": "A girl of 15 \x00 is sold.",
+        "persons[0].name": "Ana",
+    }
+    response = client.post("/tips/new", data=data, follow_redirects=False)
+    assert response.status_code == 422
+    assert "NUL" in response.text or "control characters" in response.text
+    assert 'value="Ana"' in response.text
+    existing.unchanged()
+
+
 # SQL and HTML/script injection: stored as text, returned as sent, rendered escaped
 
 INJECTIONS = [
