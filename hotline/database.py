@@ -132,6 +132,10 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 READ_ONLY = {"sqlite_begin": "DEFERRED"}
+# The largest values the integer column types hold (PostgreSQL INTEGER, and BIGINT or SQLite's INTEGER): a
+# number a client sends to compare with one must fit, or the database refuses the query with a 500.
+MAX_INTEGER = 2**31 - 1
+MAX_BIGINT = 2**63 - 1
 
 
 def is_postgres(session_or_bind: Session | sa.Connection | Engine) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import sqlalchemy as sa
 import structlog
@@ -20,7 +21,7 @@ from hotline.config import Settings, get_settings
 from hotline.database import create_db_engine, make_session_factory
 from hotline.logs import configure_logging
 from hotline.matching import views as matching_views
-from hotline.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from hotline.middleware import BodySizeLimitMiddleware, RequestContextMiddleware, StrictInputMiddleware
 from hotline.ops import views as ops_views
 from hotline.tips import views as tip_views
 from hotline.web import views as web_views
@@ -59,6 +60,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
 
+    # Outermost last: request context, then the size limit, then strict input (URLs, API bodies).
+    app.add_middleware(StrictInputMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     _add_error_handlers(app, settings)
@@ -72,7 +75,51 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(routing_views.router)
     app.include_router(matching_views.router)
     app.include_router(webhook_views.router)
+    _document_error_shape(app)
     return app
+
+
+# What every 422 of this API looks like (FastAPI's default schema promises `loc` and `type` on each item, and
+# a list only; checks on a query or a ruleset answer one sentence or problems with a file and line).
+PROBLEM_SCHEMA = {
+    "title": "Problem",
+    "type": "object",
+    "description": "Why the request was refused: the field, and why; never the submitted value.",
+    "required": ["field", "msg"],
+    "properties": {
+        "field": {"type": "string", "description": "e.g. persons[0].age, or body for the whole request"},
+        "msg": {"type": "string"},
+        "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+        "type": {"type": "string"},
+    },
+}
+REFUSAL_SCHEMA = {
+    "title": "Refusal",
+    "type": "object",
+    "required": ["detail"],
+    "properties": {
+        "detail": {
+            "anyOf": [
+                {"type": "array", "items": {"$ref": "#/components/schemas/ValidationError"}},
+                {"type": "string", "description": "one problem, naming its field"},
+            ]
+        }
+    },
+}
+
+
+def _document_error_shape(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schemas = generate().get("components", {}).get("schemas", {})
+            if "HTTPValidationError" in schemas:
+                schemas["HTTPValidationError"] = REFUSAL_SCHEMA
+                schemas["ValidationError"] = PROBLEM_SCHEMA
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _field_path(loc: tuple[object, ...] | list[object]) -> str:

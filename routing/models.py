@@ -130,8 +130,10 @@ class RulesetIn(BaseModel):
 
 
 class SimulationIn(RulesetIn):
-    since_days: int = PydanticField(30, ge=1, le=3650, description="Re-route decisions of the last N days")
-    examples: int = PydanticField(5, ge=0, le=50)
+    since_days: int = PydanticField(
+        30, ge=1, le=3650, strict=True, description="Re-route decisions of the last N days"
+    )
+    examples: int = PydanticField(5, ge=0, le=50, strict=True)
 
 
 class ValidationOut(BaseModel):
@@ -198,7 +200,7 @@ class DecisionPage(BaseModel):
 class TargetIn(BaseModel):
     agency_id: str = PydanticField(min_length=1, max_length=64)
     priority: Priority = "normal"
-    sla_minutes: int | None = PydanticField(None, ge=1, le=60 * 24 * 30)
+    sla_minutes: int | None = PydanticField(None, ge=1, le=60 * 24 * 30, strict=True)
 
 
 class OverrideIn(BaseModel):

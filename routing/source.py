@@ -58,7 +58,7 @@ class SourceList(list):  # type: ignore[type-arg]
         return self.item_lines[index] if 0 <= index < len(self.item_lines) else self.line
 
 
-class _DuplicateKey(yaml.MarkedYAMLError):
+class _BadKey(yaml.MarkedYAMLError):
     pass
 
 
@@ -73,8 +73,12 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> SourceMap
     mapping.key_lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if isinstance(key, list | dict):
+            raise _BadKey(
+                None, None, "a key is a word or a number, not a list or a mapping", key_node.start_mark
+            )
         if key in mapping.key_lines:
-            raise _DuplicateKey(
+            raise _BadKey(
                 None,
                 None,
                 f"duplicate key {key!r} (first at line {mapping.key_lines[key]})",
@@ -96,10 +100,44 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
+MAX_DEPTH = 50
+
+
+def _shape_problem(document: Any) -> str | None:
+    """A cycle (an alias inside what it names) or nesting deeper than MAX_DEPTH: either would send the
+    recursive readers of a file (conditions, `plain`) into a RecursionError. Iterative, and each shared
+    node (an alias used twice) is walked once."""
+    on_path, done = set(), set()
+    stack: list[tuple[Any, int, bool]] = [(document, 1, False)]
+    while stack:
+        node, depth, leaving = stack.pop()
+        if not isinstance(node, list | dict):
+            continue
+        if leaving:
+            on_path.discard(id(node))
+            done.add(id(node))
+            continue
+        if id(node) in on_path:
+            return "an alias is used inside the list or mapping it names (a cycle)"
+        if id(node) in done:
+            continue
+        if depth > MAX_DEPTH:
+            return f"nested deeper than {MAX_DEPTH} levels"
+        on_path.add(id(node))
+        stack.append((node, depth, True))
+        stack.extend(
+            (child, depth + 1, False) for child in (node.values() if isinstance(node, dict) else node)
+        )
+    return None
+
+
 def load_yaml(text: str, *, file: str) -> Any:
     """Parse YAML text (safe: plain data only, no Python objects) keeping line numbers."""
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506  (a SafeLoader subclass)
+        document = yaml.load(text, Loader=_LineLoader)  # noqa: S506  (a SafeLoader subclass)
+    except RecursionError as exc:
+        message = f"not valid YAML: nested deeper than {MAX_DEPTH} levels"
+        raise SourceError([Problem(file=file, line=None, message=message)]) from exc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -107,6 +145,10 @@ def load_yaml(text: str, *, file: str) -> Any:
         raise SourceError([Problem(file=file, line=line, message=f"not valid YAML: {message}")]) from exc
     except yaml.YAMLError as exc:
         raise SourceError([Problem(file=file, line=None, message=f"not valid YAML: {exc}")]) from exc
+    problem = _shape_problem(document)
+    if problem is not None:
+        raise SourceError([Problem(file=file, line=getattr(document, "line", None), message=problem)])
+    return document
 
 
 def line_at(document: Any, path: Sequence[Any]) -> int | None:

@@ -7,9 +7,10 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 
 from hotline import pagination
+from hotline.database import MAX_INTEGER
 from hotline.deps import AdminActor, AdvocateActor, SessionDep, SupervisorActor
 from routing import service as routing_service
 from routing.models import (
@@ -53,7 +54,7 @@ def list_decisions(
     tip_id: uuid.UUID | None = None,
     case_id: uuid.UUID | None = None,
     agency_id: Annotated[str | None, Query(max_length=64, description="a current target")] = None,
-    ruleset_version: Annotated[int | None, Query(ge=1)] = None,
+    ruleset_version: Annotated[int | None, Query(ge=1, le=MAX_INTEGER)] = None,
     review_required: bool | None = None,
     overridden: bool | None = None,
     decided_from: Annotated[date | datetime | None, Query(description="inclusive")] = None,
@@ -131,7 +132,9 @@ def list_rulesets(session: SessionDep, actor: SupervisorActor) -> list[RulesetSu
 
 
 @rulesets.get("/{version}", response_model=RulesetOut)
-def read_ruleset(version: int, session: SessionDep, actor: SupervisorActor) -> RulesetOut:
+def read_ruleset(
+    version: Annotated[int, Path(ge=1, le=MAX_INTEGER)], session: SessionDep, actor: SupervisorActor
+) -> RulesetOut:
     """One version, with its YAML exactly as published."""
     ruleset = routing_service.ruleset_out(session=session, version=version)
     if ruleset is None:

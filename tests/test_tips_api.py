@@ -116,7 +116,7 @@ def _fields(response) -> set[str]:
         (tip_payload(channel="pigeon"), "channel", "phone"),
         (tip_payload(trafficking_type="organs"), "trafficking_type", "labor"),
         (tip_payload(narrative="x" * 20_001), "narrative", "20000"),
-        (tip_payload(narrative="bad \x00 byte"), "narrative", "control"),
+        (tip_payload(narrative="bad \x00 byte"), "narrative", "NUL"),
         (tip_payload(reporter={"name": "Ana\tRuiz"}), "reporter.name", "control"),
         (tip_payload(reporter={"email": "not-an-email"}), "reporter.email", "email"),
         (tip_payload(language="english please"), "language", "BCP 47"),

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from hotline.access import service as access_service
 from hotline.cases.models import Case
+from hotline.database import MAX_BIGINT
 from hotline.deps import SessionDep, SupervisorActor
 
 router = APIRouter(prefix="/api/v1/cases", tags=["access log"])
@@ -40,7 +41,9 @@ def read_case_access(
     case_id: uuid.UUID,
     session: SessionDep,
     actor: SupervisorActor,
-    before: Annotated[int | None, Query(ge=1, description="next_before from the previous page")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=MAX_BIGINT, description="next_before from the previous page")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> AccessPage:
     """Every recorded read of the case or its tips, newest first: who, when, what, through which channel."""

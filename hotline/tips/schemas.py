@@ -16,6 +16,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationInfo,
@@ -102,7 +103,21 @@ Phone = Annotated[str | None, Field(default=None, max_length=40), AfterValidator
 Email = Annotated[str | None, Field(default=None, max_length=254), AfterValidator(_email)]
 Language = Annotated[str | None, Field(default=None, max_length=35), AfterValidator(_language)]
 Country = Annotated[str | None, Field(default=None, max_length=60), AfterValidator(_country)]
-Age = Annotated[int | None, Field(default=None, ge=0, le=120)]
+
+
+def date_as_text(value: Any) -> Any:
+    # Pydantic reads a number as seconds since 1970: `"dob": 0` would become 1 January 1970, silently.
+    if isinstance(value, int | float):
+        raise ValueError(
+            "a date is text in ISO 8601 (2010-05-31, or 2026-11-20T14:30:00-06:00), not a number"
+        )
+    return value
+
+
+# Strict: `true` is not an age of 1, nor "yes" a true. Ages from the web form are converted there.
+Age = Annotated[int | None, Field(default=None, ge=0, le=120, strict=True)]
+StrictBool = Annotated[bool, Field(strict=True)]
+OptionalBool = Annotated[bool | None, Field(default=None, strict=True)]
 
 
 class ContractModel(BaseModel):
@@ -150,7 +165,7 @@ class ReporterIn(ContractModel):
     phone: Phone = None
     email: Email = None
     relationship: Line = None
-    anonymous: bool = False
+    anonymous: StrictBool = False
 
 
 class PersonIn(ContractModel):
@@ -163,7 +178,7 @@ class PersonIn(ContractModel):
     age: Age = None
     age_min: Age = None
     age_max: Age = None
-    dob: date | None = None
+    dob: Annotated[date | None, BeforeValidator(date_as_text)] = None
     gender: Annotated[str | None, Field(default=None, max_length=50), AfterValidator(_single_line)] = None
     phone: Phone = None
     email: Email = None
@@ -205,7 +220,7 @@ class TipIn(ContractModel):
         str | None, Field(default=None, min_length=1, max_length=200), AfterValidator(_single_line)
     ] = None
     channel: Channel = "api"
-    received_at: AwareDatetime | None = Field(
+    received_at: Annotated[AwareDatetime | None, BeforeValidator(date_as_text)] = Field(
         default=None, description="ISO 8601 with a time zone offset; default: now"
     )
     language: Language = "en"
@@ -216,8 +231,8 @@ class TipIn(ContractModel):
     reporter: ReporterIn | None = None
     persons: Annotated[list[PersonIn], Field(default_factory=list, max_length=MAX_PERSONS)]
     trafficking_type: TraffickingType = "unknown"
-    immediate_danger: bool | None = None
-    consent_to_report: bool | None = None
+    immediate_danger: OptionalBool = None
+    consent_to_report: OptionalBool = None
 
     @field_validator("received_at")
     @classmethod
@@ -253,7 +268,7 @@ class PersonOut(BaseModel):
     age: int | None = None
     age_min: int | None = None
     age_max: int | None = None
-    dob: date | None = None
+    dob: Annotated[date | None, BeforeValidator(date_as_text)] = None
     gender: str | None = None
     phone: str | None = None
     email: str | None = None

@@ -70,6 +70,9 @@ def read_form(items: list[tuple[str, Any]]) -> TipForm:
     return form
 
 
+AGE_FIELDS = frozenset({"age", "age_min", "age_max"})
+
+
 def _clean(value: str | None) -> str | None:
     if value is None:
         return None
@@ -85,6 +88,9 @@ def _person_payload(raw: dict[str, str]) -> dict[str, Any] | None:
             continue
         if name == "aliases":
             person[name] = [alias.strip() for alias in value.split(",") if alias.strip()]
+        elif name in AGE_FIELDS and value.isdecimal():
+            # The contract takes ages as numbers only (strict); a form posts text.
+            person[name] = int(value)
         else:
             person[name] = value
     # A person block with nothing filled in but its role is an empty row, not a person.

@@ -23,6 +23,7 @@ from hotline.auth.models import Role
 from hotline.cases import service as case_service
 from hotline.cases.models import CaseStatus
 from hotline.config import Settings
+from hotline.database import MAX_BIGINT
 from hotline.deps import SessionDep
 from hotline.matching import service as matching_service
 from hotline.reports import service as report_service
@@ -387,7 +388,7 @@ class AuditFilters(BaseModel):
     case: str | None = Field(None, max_length=64)
     occurred_from: date | None = None
     occurred_to: date | None = None
-    before: int | None = Field(None, ge=1)
+    before: int | None = Field(None, ge=1, le=MAX_BIGINT)
 
     _dates_in_order = ends_after("occurred_from", "occurred_to")
 

@@ -8,14 +8,15 @@ a referral for one endpoint (the outbox row, written in the routing transaction)
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from pydantic import AnyHttpUrl, BaseModel, field_validator
+from pydantic import AnyHttpUrl, BaseModel, BeforeValidator, field_validator
 from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
 from hotline.database import JSONDocument, PIIText, UTCDateTime, new_id, utcnow
+from hotline.tips import schemas as tip_schemas
 
 EVENT_TYPES = ("referral.created", "referral.updated", "referral.withdrawn")
 EventType = Literal["referral.created", "referral.updated", "referral.withdrawn"]
@@ -364,14 +365,18 @@ class EndpointPatch(BaseModel):
 
 class RotateIn(BaseModel):
     grace_hours: float | None = PydanticField(
-        None, ge=0, le=24 * 30, description="how long the old secret still signs (default: the setting)"
+        None,
+        ge=0,
+        le=24 * 30,
+        strict=True,
+        description="how long the old secret still signs (default: the setting)",
     )
 
 
 class ReplaySinceIn(BaseModel):
-    since: datetime
+    since: Annotated[datetime, BeforeValidator(tip_schemas.date_as_text)]
     include_delivered: bool = PydanticField(
-        False, description="also send again what the partner already received (it lost its copy)"
+        False, strict=True, description="also send again what the partner already received (it lost its copy)"
     )
 
 

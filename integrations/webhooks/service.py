@@ -587,6 +587,8 @@ def acknowledge(
 
     if referral.status == ack_in.status:
         session.rollback()
+        # The rollback (which releases the locks) expired the row; the answer reads it again.
+        session.refresh(referral)
         return answer()
     if referral.status == "withdrawn":
         raise Refused("this referral was withdrawn: the case no longer goes to this agency", conflict=True)

@@ -292,6 +292,12 @@ def test_supervisors_see_the_manual_queue_and_record_an_agencys_answer(partners,
     assert recorded.status_code == 200
     body = recorded.json()["referral"]
     assert body["status"] == "accepted" and body["acknowledged_by"].startswith("api_key:")
+    # Recorded twice (a double click, a retry): the same answer, nothing changes (found by the API fuzzing).
+    again = client.post(
+        f"/api/v1/delivery/referrals/{le.id}/outcome", json={"status": "accepted"}, headers=supervisor
+    )
+    assert again.status_code == 200, again.text
+    assert again.json()["referral"] == body
     queue = client.get("/api/v1/delivery/referrals?channel=manual&status=pending", headers=supervisor).json()
     assert {item["agency_id"] for item in queue["items"]} == {"cps-tx"}
     overdue = client.get("/api/v1/delivery/referrals?overdue=true", headers=supervisor).json()
