@@ -12,18 +12,23 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+from pydantic import SecretStr
 from sqlmodel import SQLModel, select
 
 from hotline import crypto
 from hotline.audit.models import AuditEvent
-from hotline.auth.models import system_actor
+from hotline.auth import service as auth_service
+from hotline.auth.models import Role, system_actor
 from hotline.cases import service as case_service
 from hotline.config import Settings
 from hotline.database import encrypted_columns
 from hotline.migrate import MIGRATIONS_DIR, downgrade, upgrade
 from hotline.privacy import service as privacy_service
+from hotline.tips import service as tip_service
 from hotline.tips.models import Tip, TipPerson
+from hotline.tips.schemas import TipIn
 from integrations.twilio import flows as twilio_flows
+from integrations.twilio import service as twilio_service
 from integrations.twilio.models import SmsOptOut, SmsSession
 from tests.conftest import BACKEND, create_postgres_database, drop_postgres_database
 from tests.factories import tip_payload
@@ -186,9 +191,6 @@ def test_rotation_reencrypts_every_value_under_the_new_key_and_the_old_key_can_g
 ):
     client = client_for(committed_db)
     with committed_db.session_factory() as session:
-        from hotline.auth import service as auth_service
-        from hotline.auth.models import Role
-
         _, key = auth_service.create_api_key(
             session=session, name="desk", role=Role.advocate, agency_id=None, actor=system_actor("tests")
         )
@@ -233,9 +235,6 @@ def test_rotation_reencrypts_every_value_under_the_new_key_and_the_old_key_can_g
 @pytest.mark.committed
 def test_rotate_data_key_command_and_new_data_key(committed_db, restore_keyring):
     with committed_db.session_factory() as session:
-        from hotline.tips import service as tip_service
-        from hotline.tips.schemas import TipIn
-
         tip_service.create_tip(
             session=session,
             tip_in=TipIn.model_validate(tip_payload(narrative=NARRATIVE)),
@@ -351,3 +350,30 @@ def test_the_migration_encrypts_existing_rows_and_its_downgrade_decrypts_them(tm
 
 def _uuid(n: int) -> str:
     return f"{n:032x}" if BACKEND == "sqlite" else f"00000000-0000-0000-0000-{n:012x}"
+
+
+def test_a_new_matching_key_needs_the_search_keys_filed_again(client, session, auth, settings):
+    created = client.post(
+        "/api/v1/tips", json=tip_payload(persons=[{"role": "victim", "name": NAME}]), headers=auth("advocate")
+    ).json()
+    twilio_flows.receive_sms(
+        session=session,
+        settings=settings,
+        message_sid="SM" + "3" * 32,
+        sender=SMS_NUMBER,
+        hotline_number="+15125550000",
+        body="STOP",
+    )
+    session.commit()
+    try:
+        crypto.configure(settings.model_copy(update={"matching_key": SecretStr("n" * 40)}))
+        assert case_service.search_case_ids(session=session, text="zebulonia") == []
+        assert tip_service.refile_all_search_keys(session=session) >= 1
+        assert twilio_service.rehash_numbers(session=session) == 1
+        session.commit()
+        assert [str(found) for found in case_service.search_case_ids(session=session, text="zebulonia")] == [
+            created["case_id"]
+        ]
+        assert twilio_service.is_opted_out(session=session, phone=SMS_NUMBER)
+    finally:
+        crypto.configure(settings)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
-from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -173,8 +172,7 @@ def refile_all_search_keys(*, session: Session, batch_size: int = 500) -> int:
         query = select(Tip).order_by(col(Tip.id)).limit(batch_size)
         if last is not None:
             query = query.where(col(Tip.id) > last)
-        tips: Iterable[Tip] = session.exec(query).all()
-        batch = list(tips)
+        batch = list(session.exec(query).all())
         if not batch:
             return done
         for tip in batch:
