@@ -88,8 +88,7 @@ def retention_apply(
     table.add_column("would change" if dry_run else "changed", justify="right")
     table.add_column("what")
     for rule in result.rules:
-        after = f"{rule.days} days" if rule.days > 0 else "off"
         count = str(result.counts[rule.name]) if rule.name in result.counts else "-"
-        table.add_row(rule.name, after, count, rule.description)
+        table.add_row(rule.name, rule.after, count, rule.description)
     err.print(table)
     typer.echo(json.dumps({"dry_run": dry_run, "counts": result.counts}))

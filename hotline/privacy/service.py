@@ -117,6 +117,12 @@ class RetentionRule:
     description: str
     days: int  # 0: the rule is off
 
+    @property
+    def after(self) -> str:
+        if self.days <= 0:
+            return "off"
+        return f"{self.days // 365} years" if self.days % 365 == 0 else f"{self.days} days"
+
 
 @dataclass
 class RetentionResult:
@@ -130,23 +136,22 @@ def rules_from(settings: Settings) -> list[RetentionRule]:
     return [
         RetentionRule(
             "recordings",
-            "voicemail recordings and MMS media of tips: the reference (URL) is removed",
+            "voicemail recordings and MMS media: the attachment (its URL) is deleted",
             settings.retention_recording_days,
         ),
         RetentionRule(
             "transcripts",
-            "voicemail transcripts (the narrative of phone tips) are removed",
+            "voicemail transcripts (a phone tip's narrative) are removed",
             settings.retention_transcript_days,
         ),
         RetentionRule(
             "hang_ups",
-            "calls that ended without a voicemail or a case (hang-ups): the contact record is deleted",
+            "hang-ups (no voicemail, no case): the contact and its call are deleted",
             settings.retention_hang_up_days,
         ),
         RetentionRule(
             "closed_cases",
-            "closed cases: names, phones, e-mails, addresses, narratives and free-text reasons of their tips "
-            "are removed, their match and search keys deleted; decisions and counts stay",
+            "closed cases are anonymised: personal data, match and search keys go; decisions and counts stay",
             settings.retention_closed_case_years * 365,
         ),
     ]
