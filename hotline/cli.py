@@ -14,8 +14,10 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from hotline import crypto
 from hotline.auth.models import Role, system_actor
 from hotline.config import get_settings
+from hotline.privacy import cli as privacy_cli
 from integrations.webhooks import cli as webhook_cli
 from routing import cli as routing_cli
 
@@ -26,7 +28,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys and data keys.", no_args_is_help=True)
 tips_app = typer.Typer(help="Tips.", no_args_is_help=True)
 cases_app = typer.Typer(help="Cases.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
@@ -40,6 +42,9 @@ app.add_typer(users_app, name="users")
 app.add_typer(routing_cli.rules_app, name="rules")
 app.add_typer(routing_cli.directory_app, name="directory")
 app.add_typer(webhook_cli.partners_app, name="partners")
+app.add_typer(privacy_cli.retention_app, name="retention")
+keys_app.command("new-data-key")(privacy_cli.new_data_key)
+keys_app.command("rotate-data-key")(privacy_cli.rotate_data_key)
 
 err = Console(stderr=True)
 
@@ -51,6 +56,7 @@ def _session_factory():  # type: ignore[no-untyped-def]
 
     settings = get_settings()
     configure_logging(level=settings.log_level, json_lines=settings.log_json)
+    crypto.configure(settings)
     return make_session_factory(create_db_engine(settings.database_url))
 
 
@@ -299,7 +305,7 @@ def cases_duplicates(
     limit: Annotated[int, typer.Option(min=1, help="At most this many pairs, best first")] = 100,
     reindex: Annotated[
         bool,
-        typer.Option(help="Rebuild every case's blocking keys first (migrated data, a new matching key)"),
+        typer.Option(help="Rebuild the blocking keys and search keys first (a new matching key)"),
     ] = False,
 ) -> None:
     """Likely duplicate pairs of cases already in the store, best first: one JSON object a line."""
@@ -312,6 +318,14 @@ def cases_duplicates(
             filed = matching_service.reindex(session=session)
             session.commit()
             err.print(f"filed the blocking keys of {filed} cases")
+            # The search keys and texters' lookup hashes are keyed with the matching key too.
+            from hotline.tips import service as tip_service
+            from integrations.twilio import service as twilio_service
+
+            searched = tip_service.refile_all_search_keys(session=session)
+            rehashed = twilio_service.rehash_numbers(session=session)
+            session.commit()
+            err.print(f"filed the search keys of {searched} tips; rehashed {rehashed} texters' numbers")
         pairs = sorted(
             matching_service.likely_duplicates(session=session, min_score=min_score),
             key=lambda pair: pair.score,

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hotline import crypto
+
 DEFAULT_SQLITE_FILE = "hotline.db"
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev", "development"}
 _DIAL_TARGET = re.compile(r"^(?:\+[1-9]\d{6,14}|sip:\S+@\S+|client:[\w.@-]+)$")
@@ -144,6 +146,20 @@ class Settings(BaseSettings):
     matching_key: SecretStr = Field(
         SecretStr("development-only-matching-key"), validation_alias=_env("MATCHING_KEY")
     )
+    # Encrypts personal data at rest (AES-256-GCM): `id:base64key` pairs separated by commas, each key 32
+    # random bytes (`hotline keys new-data-key`). New values use HOTLINE_DATA_KEY_ID (default: the last key);
+    # the others only decrypt, until `hotline keys rotate-data-key` has re-encrypted everything.
+    data_keys: SecretStr = Field(SecretStr(crypto.DEVELOPMENT_KEYRING), validation_alias=_env("DATA_KEYS"))
+    data_key_id: str = Field("", validation_alias=_env("DATA_KEY_ID"))
+    # Retention (`hotline retention apply`), in days; 0 turns a rule off. Voicemail recordings and MMS media
+    # references; transcripts of voicemails (the narrative of a phone tip: off by default, since it is the
+    # tip's content); calls that ended without a voicemail or a case; closed cases are anonymised (years).
+    retention_recording_days: int = Field(30, ge=0, validation_alias=_env("RETENTION_RECORDING_DAYS"))
+    retention_transcript_days: int = Field(0, ge=0, validation_alias=_env("RETENTION_TRANSCRIPT_DAYS"))
+    retention_hang_up_days: int = Field(90, ge=0, validation_alias=_env("RETENTION_HANG_UP_DAYS"))
+    retention_closed_case_years: int = Field(
+        7, ge=0, le=100, validation_alias=_env("RETENTION_CLOSED_CASE_YEARS")
+    )
     # Dedup decisions on the match probability (0-1) of the best candidate case: at or above `link` the tip
     # joins that case (if a name, phone, email, address or second person agrees); at or above `review` it
     # opens its own case and goes to the supervisors' review queue. A tip that also matches another case at
@@ -233,6 +249,15 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "HOTLINE_MATCHING_KEY must be set to a random value of 32+ characters in production"
                 )
+        try:
+            keyring = crypto.keyring_from(self)
+        except crypto.DataKeyError as exc:
+            raise ValueError(f"HOTLINE_DATA_KEYS / HOTLINE_DATA_KEY_ID: {exc}") from exc
+        if self.environment == "production" and crypto.DEVELOPMENT_KEY in keyring.keys.values():
+            raise ValueError(
+                "HOTLINE_DATA_KEYS must hold keys of your own in production, not the development key"
+                " (make one with `hotline keys new-data-key`)"
+            )
         if not self.match_review_threshold <= self.match_link_threshold <= self.match_merge_threshold:
             raise ValueError(
                 "dedup thresholds must keep HOTLINE_MATCH_REVIEW_THRESHOLD <= HOTLINE_MATCH_LINK_THRESHOLD"

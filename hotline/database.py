@@ -6,6 +6,7 @@ both. Timestamps are stored and returned as timezone-aware UTC on either.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, SQLModel
+
+from hotline import crypto
 
 # Stable constraint names, so migrations are reviewable and downgrades can name what they drop.
 SQLModel.metadata.naming_convention = {
@@ -66,11 +69,33 @@ class UTCDateTime(sa.types.TypeDecorator):
 class PIIText(sa.types.TypeDecorator):
     """Text that identifies or describes a person (names, phones, emails, addresses, narratives).
 
-    Every such column uses this type so that protection at rest is applied in one place.
+    Every such column uses this type so that protection at rest is applied in one place: values are encrypted
+    on the way in and decrypted on the way out (`hotline.crypto`). The database cannot compare or search them:
+    rows are found by a keyed hash in a column of its own (`hotline.crypto.lookup_hash`).
     """
 
     impl = sa.Text
     cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: sa.Dialect) -> str | None:
+        return None if value is None else crypto.encrypt(value)
+
+    def process_result_value(self, value: str | None, dialect: sa.Dialect) -> str | None:
+        return None if value is None else crypto.decrypt(value)
+
+
+class PIIJSON(sa.types.TypeDecorator):
+    """A JSON document that holds personal data (a triage result quotes the narrative): encrypted like
+    PIIText, so the database cannot query into it."""
+
+    impl = PIIText
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> str | None:
+        return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    def process_result_value(self, value: str | None, dialect: sa.Dialect) -> Any:
+        return None if value is None else json.loads(value)
 
 
 # JSON documents: JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.
@@ -141,3 +166,23 @@ MAX_BIGINT = 2**63 - 1
 def is_postgres(session_or_bind: Session | sa.Connection | Engine) -> bool:
     bind = session_or_bind.get_bind() if isinstance(session_or_bind, Session) else session_or_bind
     return bind.dialect.name == "postgresql"
+
+
+def is_encrypted_type(type_: sa.types.TypeEngine[Any]) -> bool:
+    """PIIText, or a type stored through it (dates of birth, aliases, triage results, partner secrets)."""
+    while isinstance(type_, sa.types.TypeDecorator):
+        if isinstance(type_, PIIText):
+            return True
+        type_ = type_.impl_instance
+    return False
+
+
+def encrypted_columns(metadata: sa.MetaData | None = None) -> list[tuple[str, str]]:
+    """(table, column) of every encrypted column, in a stable order."""
+    metadata = metadata or SQLModel.metadata
+    return [
+        (table.name, column.name)
+        for table in metadata.sorted_tables
+        for column in table.columns
+        if is_encrypted_type(column.type)
+    ]

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import hotline.models  # noqa: F401  (every table, and the audit chain hook)
+from hotline import crypto
 from hotline.access import views as access_views
 from hotline.cases import views as case_views
 from hotline.config import Settings, get_settings
@@ -41,6 +42,7 @@ Authenticate with an API key from `hotline keys create`: `Authorization: Bearer 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(level=settings.log_level, json_lines=settings.log_json)
+    crypto.configure(settings)
     owns_engine = engine is None
     engine = engine or create_db_engine(settings.database_url)
 

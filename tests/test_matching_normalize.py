@@ -219,9 +219,15 @@ def test_every_level_has_a_finite_documented_weight():
 def test_production_refuses_the_development_matching_key_and_thresholds_out_of_order():
     from pydantic import ValidationError
 
+    from hotline import crypto
     from hotline.config import Settings
 
-    base = {"environment": "production", "secret_key": "s" * 40, "database_url": "sqlite://"}
+    base = {
+        "environment": "production",
+        "secret_key": "s" * 40,
+        "database_url": "sqlite://",
+        "data_keys": f"k1:{crypto.new_key()}",
+    }
     with pytest.raises(ValidationError, match="HOTLINE_MATCHING_KEY"):
         Settings(_env_file=None, **base)  # type: ignore[call-arg]
     assert Settings(_env_file=None, **base, matching_key="m" * 40).matching_key.get_secret_value() == "m" * 40  # type: ignore[call-arg]

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from hotline import crypto
 from hotline.config import Settings
 
 
@@ -18,6 +19,8 @@ def _settings(monkeypatch, **env: str) -> Settings:
         "HOTLINE_ENVIRONMENT",
         "HOTLINE_SECRET_KEY",
         "HOTLINE_MATCHING_KEY",
+        "HOTLINE_DATA_KEYS",
+        "HOTLINE_DATA_KEY_ID",
     ):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
@@ -52,6 +55,7 @@ def test_production_refuses_the_development_secret(monkeypatch):
         HOTLINE_ENVIRONMENT="production",
         HOTLINE_SECRET_KEY="k" * 48,
         HOTLINE_MATCHING_KEY="m" * 48,
+        HOTLINE_DATA_KEYS=f"k1:{crypto.new_key()}",
     )
     assert settings.secret_key.get_secret_value() == "k" * 48
     assert "k" * 48 not in repr(settings)

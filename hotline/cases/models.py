@@ -34,6 +34,8 @@ class Case(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Set when retention removed the personal data of the case's tips (`hotline retention apply`).
+    anonymised_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class CaseTip(SQLModel, table=True):

@@ -16,7 +16,7 @@ from hotline.auth.models import Actor
 from hotline.cases.models import Case, CaseOut, CasePage, CaseSummary, CaseTip, JurisdictionOut
 from hotline.database import utcnow
 from hotline.tips import service as tip_service
-from hotline.tips.models import Tip, TipPerson
+from hotline.tips.models import Tip
 from hotline.triage.models import MINOR_STATUS_SEVERITY, URGENCY_SEVERITY
 from routing import service as routing_service
 
@@ -236,23 +236,14 @@ def search_case_ids(*, session: Session, text: str) -> list[uuid.UUID]:
                 .limit(20)
             ).all()
         )
-    like = f"%{text.lower()}%"
-    tip_ids = select(Tip.id).where(func.lower(Tip.external_id) == text.lower())
-    person_tips = select(TipPerson.tip_id).where(
-        sa.or_(func.lower(TipPerson.name).like(like), func.lower(TipPerson.aliases).like(like))
-    )
-    digits = "".join(ch for ch in text if ch.isdigit())
-    phone_tips = None
-    if len(digits) >= 7:
-        # Stored phones keep the caller's formatting; compare on the last seven digits, which survive it.
-        phone_like = "%" + "%".join(digits[-7:]) + "%"
-        phone_tips = select(TipPerson.tip_id).where(col(TipPerson.phone).like(phone_like))
-    conditions = [col(CaseTip.tip_id).in_(tip_ids), col(CaseTip.tip_id).in_(person_tips)]
+    # Names and phones are encrypted: they are found through the tips' keyed search hashes.
+    conditions = [col(CaseTip.tip_id).in_(select(Tip.id).where(func.lower(Tip.external_id) == text.lower()))]
+    person_tips = tip_service.tips_matching(name=text)
+    if person_tips is not None:
+        conditions.append(col(CaseTip.tip_id).in_(person_tips))
+    phone_tips = tip_service.tips_matching(phone_digits="".join(ch for ch in text if ch.isdigit()))
     if phone_tips is not None:
         conditions.append(col(CaseTip.tip_id).in_(phone_tips))
-        conditions.append(
-            col(CaseTip.tip_id).in_(select(Tip.id).where(col(Tip.reporter_phone).like(phone_like)))
-        )
     for case_id in session.exec(select(CaseTip.case_id).where(sa.or_(*conditions)).distinct()).all():
         if case_id not in matches:
             matches.append(case_id)

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, Relationship, SQLModel
 
-from hotline.database import JSONDocument, PIIText, UTCDateTime, new_id, utcnow
+from hotline.database import PIIJSON, PIIText, UTCDateTime, new_id, utcnow
 
 CHANNELS = ("phone", "sms", "web", "email", "api", "import")
 PERSON_ROLES = ("victim", "suspect", "other")
@@ -87,8 +87,9 @@ class Tip(SQLModel, table=True):
     consent_to_report: bool | None = Field(default=None)
 
     status: str = Field(default="received", max_length=16)
-    # The triage result (DESIGN.md "Triage result"), stored as shown to users.
-    triage: dict[str, Any] | None = Field(default=None, sa_type=JSONDocument)
+    # The triage result (DESIGN.md "Triage result"), stored as shown to users; encrypted, since its
+    # evidence quotes the narrative.
+    triage: dict[str, Any] | None = Field(default=None, sa_type=PIIJSON)
     # Copies of triage outcomes that lists and reports filter on.
     minor_status: str | None = Field(default=None, max_length=16, index=True)
     urgency: str | None = Field(default=None, max_length=16)
@@ -156,3 +157,16 @@ class TipAttachment(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
     tip: Tip = Relationship(back_populates="attachments")
+
+
+class TipSearchKey(SQLModel, table=True):
+    """A keyed hash of something a person at the desk searches cases by (a word of a name, or its first
+    letters; seven digits in a row of a phone), so that search works while names and phones are encrypted.
+
+    The primary key (key_hash, tip_id) is the lookup index. Hashes use `crypto.lookup_hash`, never plaintext.
+    """
+
+    __tablename__ = "tip_search_key"
+
+    key_hash: int = Field(sa_column=sa.Column(sa.BigInteger(), primary_key=True, autoincrement=False))
+    tip_id: uuid.UUID = Field(foreign_key="tip.id", primary_key=True, index=True, ondelete="CASCADE")

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 import uuid
 from datetime import UTC, datetime
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from hotline import crypto
 from hotline.audit import service as audit_service
 from hotline.auth.models import Actor
 from hotline.database import utcnow
 from hotline.ops import metrics
-from hotline.tips.models import Tip, TipPerson
+from hotline.tips.models import Tip, TipPerson, TipSearchKey
 from hotline.tips.schemas import AttachmentOut, LocationOut, PersonOut, ReporterOut, TipIn, TipOut
 
 
@@ -84,6 +88,7 @@ def store_tip(*, session: Session, tip: Tip, actor: Actor) -> tuple[Tip, bool]:
             if existing is not None:
                 return existing, False
         raise
+    file_search_keys(session=session, tip=tip)
     metrics.TIPS_RECEIVED.labels(channel=tip.channel).inc()
     detail = {"channel": tip.channel, "external_id": tip.external_id, "persons": len(tip.persons)}
     if tip.status != "received" or tip.contact_outcome:
@@ -92,6 +97,90 @@ def store_tip(*, session: Session, tip: Tip, actor: Actor) -> tuple[Tip, bool]:
         session, actor=actor, action="tip.created", subject_type="tip", subject_id=tip.id, detail=detail
     )
     return tip, True
+
+
+# Search by name and phone while both are encrypted: each tip files keyed hashes of the words of its persons'
+# names and aliases (and their first letters, from three on, so "mari" finds Maria), and of every run of seven
+# digits of its phones (a number typed with or without its area code, in any format, still matches).
+MIN_PREFIX = 3
+PHONE_RUN = 7
+_WORD = re.compile(r"\w+")
+
+
+def _name_words(text: str) -> list[str]:
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    return _WORD.findall("".join(ch for ch in folded if not unicodedata.combining(ch)))
+
+
+def name_search_terms(text: str) -> list[str]:
+    words: list[str] = []
+    for word in _name_words(text):
+        words.extend(word[:length] for length in range(MIN_PREFIX, len(word)))
+        words.append(word)
+    return words
+
+
+def phone_search_terms(phone: str) -> list[str]:
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    return [digits[start : start + PHONE_RUN] for start in range(len(digits) - PHONE_RUN + 1)]
+
+
+def search_hashes(tip: Tip) -> set[int]:
+    hashes: set[int] = set()
+    for person in tip.persons:
+        for name in [person.name or "", *(person.aliases or [])]:
+            hashes.update(crypto.lookup_hash("name", term) for term in name_search_terms(name))
+        if person.phone:
+            hashes.update(crypto.lookup_hash("phone7", term) for term in phone_search_terms(person.phone))
+    if tip.reporter_phone:
+        hashes.update(crypto.lookup_hash("phone7", term) for term in phone_search_terms(tip.reporter_phone))
+    return hashes
+
+
+def file_search_keys(*, session: Session, tip: Tip) -> int:
+    """(Re)file the tip's search keys; the number filed."""
+    session.execute(sa.delete(TipSearchKey).where(col(TipSearchKey.tip_id) == tip.id))
+    rows = [{"key_hash": key_hash, "tip_id": tip.id} for key_hash in search_hashes(tip)]
+    if rows:
+        session.execute(sa.insert(TipSearchKey), rows)
+    return len(rows)
+
+
+def tips_matching(*, name: str | None = None, phone_digits: str | None = None) -> sa.Select | None:
+    """Ids of tips with a person named with every word of `name` (whole words or first letters), or with a
+    phone holding the last seven of `phone_digits`; None when the text gives nothing to look for."""
+    if phone_digits is not None:
+        if len(phone_digits) < PHONE_RUN:
+            return None
+        hashes = [crypto.lookup_hash("phone7", phone_digits[-PHONE_RUN:])]
+    else:
+        hashes = sorted({crypto.lookup_hash("name", word) for word in _name_words(name or "")})
+    if not hashes:
+        return None
+    return (
+        select(TipSearchKey.tip_id)
+        .where(col(TipSearchKey.key_hash).in_(hashes))
+        .group_by(col(TipSearchKey.tip_id))
+        .having(sa.func.count(sa.distinct(TipSearchKey.key_hash)) == len(hashes))
+    )
+
+
+def refile_all_search_keys(*, session: Session, batch_size: int = 500) -> int:
+    """File every tip's search keys again (after HOTLINE_MATCHING_KEY changed); the number of tips."""
+    done, last = 0, None
+    while True:
+        query = select(Tip).order_by(col(Tip.id)).limit(batch_size)
+        if last is not None:
+            query = query.where(col(Tip.id) > last)
+        batch = list(session.exec(query).all())
+        if not batch:
+            return done
+        for tip in batch:
+            file_search_keys(session=session, tip=tip)
+        done += len(batch)
+        last = batch[-1].id
+        session.commit()
+        session.expunge_all()
 
 
 def mark_updated(tip: Tip) -> None:

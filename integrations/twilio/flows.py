@@ -17,6 +17,7 @@ import structlog
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
+from hotline import crypto
 from hotline.audit import service as audit_service
 from hotline.auth.models import Actor, system_actor
 from hotline.config import Settings
@@ -485,6 +486,7 @@ def receive_sms(
         )
         conversation = SmsSession(
             sender=counterpart,
+            sender_hash=crypto.lookup_hash("phone", counterpart),
             hotline_number=hotline_number,
             tip_id=tip.id,
             language=language,

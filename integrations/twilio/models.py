@@ -1,7 +1,8 @@
 """Twilio's side of intake: calls, SMS sessions and messages, and who asked not to be texted.
 
 Each row is keyed by Twilio's own ids (CallSid, MessageSid) with unique constraints, so a callback that
-Twilio retries never creates a second row. Phone numbers and message texts are `PIIText`.
+Twilio retries never creates a second row. Phone numbers and message texts are `PIIText` (encrypted); rows
+are found by a number through its keyed hash.
 """
 
 import uuid
@@ -47,10 +48,14 @@ class SmsSession(SQLModel, table=True):
     """Texts from one sender with short gaps between them: one conversation, one tip."""
 
     __tablename__ = "twilio_sms_session"
-    __table_args__ = (sa.Index("ix_twilio_sms_session_sender_last_message_at", "sender", "last_message_at"),)
+    __table_args__ = (
+        sa.Index("ix_twilio_sms_session_sender_hash_last_message_at", "sender_hash", "last_message_at"),
+    )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     sender: str = Field(sa_type=PIIText)
+    # The sender's keyed hash (`crypto.lookup_hash("phone", sender)`): how their open session is found.
+    sender_hash: int = Field(sa_type=sa.BigInteger)
     hotline_number: str | None = Field(default=None, max_length=32)
     tip_id: uuid.UUID = Field(foreign_key="tip.id", unique=True)
     language: str = Field(default="en", max_length=8)
@@ -97,7 +102,9 @@ class SmsOptOut(SQLModel, table=True):
     __tablename__ = "twilio_sms_opt_out"
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
-    phone: str = Field(sa_type=PIIText, unique=True)
+    phone: str = Field(sa_type=PIIText)
+    # The number's keyed hash (`crypto.lookup_hash("phone", phone)`): one row per number.
+    phone_hash: int = Field(sa_type=sa.BigInteger, unique=True)
     opted_out: bool
     keyword: str = Field(max_length=16)
     changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from hotline import crypto
 from hotline.database import is_postgres, utcnow
 from integrations.twilio.models import SmsMessage, SmsOptOut, SmsSession, TwilioCall
 
@@ -161,21 +162,27 @@ def open_session_for(*, session: Session, sender: str, window: timedelta, now: d
     """The sender's conversation if their last text was within the window."""
     return session.exec(
         select(SmsSession)
-        .where(SmsSession.sender == sender, col(SmsSession.last_message_at) >= now - window)
+        .where(
+            SmsSession.sender_hash == crypto.lookup_hash("phone", sender),
+            col(SmsSession.last_message_at) >= now - window,
+        )
         .order_by(col(SmsSession.last_message_at).desc())
         .limit(1)
     ).first()
 
 
 def is_opted_out(*, session: Session, phone: str) -> bool:
-    row = session.exec(select(SmsOptOut).where(SmsOptOut.phone == phone)).first()
+    row = session.exec(
+        select(SmsOptOut).where(SmsOptOut.phone_hash == crypto.lookup_hash("phone", phone))
+    ).first()
     return bool(row and row.opted_out)
 
 
 def set_opt_out(*, session: Session, phone: str, opted_out: bool, keyword: str) -> SmsOptOut:
-    row = session.exec(select(SmsOptOut).where(SmsOptOut.phone == phone)).first()
+    phone_hash = crypto.lookup_hash("phone", phone)
+    row = session.exec(select(SmsOptOut).where(SmsOptOut.phone_hash == phone_hash)).first()
     if row is None:
-        row = SmsOptOut(phone=phone, opted_out=opted_out, keyword=keyword)
+        row = SmsOptOut(phone=phone, phone_hash=phone_hash, opted_out=opted_out, keyword=keyword)
     else:
         row.opted_out, row.keyword, row.changed_at = opted_out, keyword, utcnow()
     session.add(row)
@@ -234,3 +241,16 @@ def retry_delay(attempts: int) -> timedelta:
     """Exponential backoff from 15 s, capped at an hour, with jitter so retries do not arrive in step."""
     base = min(15 * 2 ** max(attempts - 1, 0), 3600)
     return timedelta(seconds=base * random.uniform(0.8, 1.2))
+
+
+def rehash_numbers(*, session: Session) -> int:
+    """Compute the texters' lookup hashes again (after HOTLINE_MATCHING_KEY changed); rows updated."""
+    updated = 0
+    for conversation in session.exec(select(SmsSession)).all():
+        conversation.sender_hash = crypto.lookup_hash("phone", conversation.sender)
+        updated += 1
+    for opt_out in session.exec(select(SmsOptOut)).all():
+        opt_out.phone_hash = crypto.lookup_hash("phone", opt_out.phone)
+        updated += 1
+    session.flush()
+    return updated

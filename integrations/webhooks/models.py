@@ -52,11 +52,11 @@ ALERT_KINDS = (
 class SecretText(sa.types.TypeDecorator):
     """A credential the service must use itself (a partner's signing secret), so it cannot be hashed.
 
-    Kept in its own type, like PIIText, so that encryption at rest is applied in one place; never logged and
-    never returned by the API after the moment it is created.
+    Encrypted at rest like PIIText (the same keyring); never logged and never returned by the API after the
+    moment it is created.
     """
 
-    impl = sa.Text
+    impl = PIIText
     cache_ok = True
 
 

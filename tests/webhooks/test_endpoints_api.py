@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from hotline import crypto
 from hotline.audit import service as audit_service
 from integrations.webhooks import service as webhook_service
 from tests.conftest import make_settings
@@ -71,7 +72,11 @@ def test_an_agency_has_one_endpoint(client, auth):
 
 def test_production_wants_https_except_on_this_machine(database_url):
     production = make_settings(
-        database_url, environment="production", secret_key="x" * 40, matching_key="m" * 40
+        database_url,
+        environment="production",
+        secret_key="x" * 40,
+        matching_key="m" * 40,
+        data_keys=f"k1:{crypto.new_key()}",
     )
     with pytest.raises(webhook_service.Refused, match="https"):
         webhook_service.check_url("http://partner.example.org/hooks", settings=production)

@@ -1,0 +1,1 @@
+"""Personal data over time: data-key rotation and the retention policy."""
