@@ -535,3 +535,35 @@ def test_requests_waiting_too_long_for_a_database_connection_get_a_503(committed
             assert client.post("/api/v1/tips", json=tip_payload(), headers=headers).status_code == 201
     finally:
         engine.dispose()
+
+
+def test_requests_beyond_the_concurrency_limit_wait_their_turn_then_are_shed_with_a_503():
+    import asyncio
+
+    import httpx
+
+    from hotline.middleware import ConcurrencyLimitMiddleware
+
+    async def scenario() -> tuple[int, int, int, str]:
+        release = asyncio.Event()
+
+        async def app(scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+            if scope["path"] == "/slow":
+                await release.wait()
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"ok"})
+
+        limited = ConcurrencyLimitMiddleware(app, limit=1, max_wait=0.3)
+        transport = httpx.ASGITransport(app=limited)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hotline.test") as client:
+            holder = asyncio.create_task(client.get("/slow"))
+            await asyncio.sleep(0.05)
+            shed = await client.get("/fast")  # the only slot stays taken: it waits 0.3 s, then 503
+            waiting = asyncio.create_task(client.get("/fast"))
+            await asyncio.sleep(0.05)
+            release.set()  # the slot frees within the wait: the waiting request is served
+            return (await holder).status_code, shed.status_code, (await waiting).status_code, shed.text
+
+    holder, shed, waiting, body = asyncio.run(scenario())
+    assert (holder, shed, waiting) == (200, 503, 200)
+    assert "overloaded" in body

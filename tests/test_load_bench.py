@@ -10,17 +10,20 @@ import uuid
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
 from hotline.auth.models import system_actor
+from hotline.main import create_app
 from hotline.tips import service as tip_service
 from hotline.tips.schemas import TipIn
-from tests.conftest import PG_ADMIN_URL
+from tests.conftest import PG_ADMIN_URL, make_settings
 from tests.factories import tip_payload
 
-pytestmark = pytest.mark.postgres_only
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.postgres_only
 @pytest.mark.timeout(300)
 def test_the_load_benchmark_runs_and_finds_every_acknowledged_tip_triaged_routed_and_in_the_outbox():
     name = f"bench_load_smoke_{os.getpid()}_{uuid.uuid4().hex[:6]}"
@@ -38,6 +41,7 @@ def test_the_load_benchmark_runs_and_finds_every_acknowledged_tip_triaged_routed
     assert "consistency: ok: all" in out
 
 
+@pytest.mark.postgres_only
 @pytest.mark.committed
 def test_the_load_check_reports_tips_missing_untriaged_or_unrouted(committed_db):
     from bench import load
@@ -52,3 +56,23 @@ def test_the_load_check_reports_tips_missing_untriaged_or_unrouted(committed_db)
     assert "not triaged: 1" in problems and "in no case: 1" in problems
     assert "not routed (no routing decision): 1" in problems
     assert produced["tips"] == 1
+
+
+def test_the_bare_benchmark_endpoint_exists_only_when_asked_for_and_never_in_production(
+    database_url, engine, auth
+):
+    with TestClient(create_app(make_settings(database_url), engine=engine)) as client:
+        assert client.post("/bench/bare", json={}, headers=auth()).status_code == 404
+    assert "/bench/bare" not in str(create_app(make_settings(database_url), engine=engine).openapi())
+    bench = make_settings(database_url, bench_endpoints=True)
+    with TestClient(create_app(bench, engine=engine)) as client:
+        # There when asked for, behind the same authentication as the tip endpoint.
+        assert client.post("/bench/bare", json={}).status_code == 401
+    with pytest.raises(ValidationError, match="HOTLINE_BENCH_ENDPOINTS"):
+        make_settings(
+            database_url,
+            environment="production",
+            bench_endpoints=True,
+            secret_key="s" * 40,
+            matching_key="m" * 40,
+        )
