@@ -3,18 +3,20 @@ nothing was lost.
 
     .venv/bin/python bench/load.py --cases 100000                 # 60 s at 300 tips/s, 2 server processes
     .venv/bin/python bench/load.py --cases 1000000 --keep         # keep the seeded database for --reuse
-    .venv/bin/python bench/load.py --reuse --rate 60 --duration 60
+    .venv/bin/python bench/load.py --reuse --rate 20                # a rate this machine sustains
 
 Steps: a fresh PostgreSQL database (`bench_load`, through the postgres user at 127.0.0.1; dropped at the end
 unless --keep), migrated, seeded with `--cases` existing cases by bench/dedup_latency.py's bulk seeder (cases,
 tips, persons and the real blocking keys), webhook endpoints registered for every state's child-protective
 services (so tips about minors become outbox deliveries, as `hotline partners add` does), one advocate key.
-Then the server runs with HOTLINE_BENCH_ENDPOINTS=true and LOG_LEVEL=WARNING, and the load is open-loop:
-requests leave on a timetable (`--rate` per second, from `--clients` processes), whatever the answers do, and
-latency counts from the scheduled send time, so a slow server cannot hide its queue (no coordinated
-omission). The same load goes first to `POST /bench/bare` (parse, authenticate, insert one row, commit: the
-ceiling of this framework and database), then to `POST /api/v1/tips` with fresh reports (70 % of a stored
-situation, as dedup_latency makes them).
+Then the server runs with HOTLINE_BENCH_ENDPOINTS=true and LOG_LEVEL=WARNING. First each endpoint's capacity:
+a closed loop (`--capacity-concurrency` requests always outstanding, `--capacity-seconds`). Then the fixed
+rate, open loop: requests leave on a timetable (`--rate` per second, from `--clients` processes), whatever the
+answers do, and latency counts from the scheduled send time, so a slow server cannot hide its queue (no
+coordinated omission), and one not answered `--timeout` seconds after its time is an error. The same load goes
+first to `POST /bench/bare` (parse, authenticate, insert one row, commit: the ceiling of this framework and
+database), then to `POST /api/v1/tips` with fresh reports (70 % of a stored situation, as dedup_latency makes
+them).
 
 After the server has stopped, the database is checked: every tip that got a 2xx is stored exactly once (by
 external_id), triaged, in a case, routed (a routing decision), has one referral per routing target, and every
