@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     # Requests larger than this are refused with 413 before they are parsed.
     max_body_bytes: int = Field(256 * 1024, validation_alias=_env("MAX_BODY_BYTES"))
 
+    # Requests one server process works on at once (0: two thirds of its database connection pool); the
+    # others wait, and after `request_queue_seconds` get a 503 with Retry-After (ConcurrencyLimitMiddleware).
+    max_concurrent_requests: int = Field(0, ge=0, le=10_000, validation_alias=_env("MAX_CONCURRENT_REQUESTS"))
+    request_queue_seconds: float = Field(5.0, gt=0, le=300, validation_alias=_env("REQUEST_QUEUE_SECONDS"))
+
     twilio_account_sid: str = Field("", validation_alias=AliasChoices("TWILIO_ACCOUNT_SID"))
     twilio_auth_token: SecretStr = Field(SecretStr(""), validation_alias=AliasChoices("TWILIO_AUTH_TOKEN"))
     # Who "speak with an advocate" rings: comma-separated E.164 numbers, sip: URIs or client: identities,
@@ -85,6 +90,12 @@ class Settings(BaseSettings):
 
     # The worker wakes at least this often to look for due jobs.
     worker_poll_seconds: float = Field(2.0, gt=0, le=300, validation_alias=_env("WORKER_POLL_SECONDS"))
+
+    # A tip still 'received' this long after it was stored was interrupted before triage (the process died
+    # between the commit and routing): the worker's recovery job triages and routes it.
+    triage_recovery_after_seconds: float = Field(
+        30, ge=0, le=3600, validation_alias=_env("TRIAGE_RECOVERY_AFTER_SECONDS")
+    )
 
     # Partner webhooks (README "Partner webhooks"). Seconds to wait before each attempt: the first is the
     # delay after the referral is written, each later one after the previous failure (close to Svix's).
@@ -176,6 +187,10 @@ class Settings(BaseSettings):
     # Candidate cases scored per tip (those sharing the most keys first).
     match_max_candidates: int = Field(20, ge=1, le=1_000, validation_alias=_env("MATCH_MAX_CANDIDATES"))
 
+    # Benchmark-only endpoints (`bench/load.py`: the framework ceiling it compares tip intake with). Never in
+    # production: the settings refuse it there.
+    bench_endpoints: bool = Field(False, validation_alias=_env("BENCH_ENDPOINTS"))
+
     @field_validator("database_url")
     @classmethod
     def _normalise_postgres_driver(cls, value: str) -> str:
@@ -258,6 +273,8 @@ class Settings(BaseSettings):
                 "HOTLINE_DATA_KEYS must hold keys of your own in production, not the development key"
                 " (make one with `hotline keys new-data-key`)"
             )
+        if self.environment == "production" and self.bench_endpoints:
+            raise ValueError("HOTLINE_BENCH_ENDPOINTS is for benchmarks and is refused in production")
         if not self.match_review_threshold <= self.match_link_threshold <= self.match_merge_threshold:
             raise ValueError(
                 "dedup thresholds must keep HOTLINE_MATCH_REVIEW_THRESHOLD <= HOTLINE_MATCH_LINK_THRESHOLD"

@@ -22,7 +22,13 @@ from hotline.config import Settings, get_settings
 from hotline.database import create_db_engine, make_session_factory
 from hotline.logs import configure_logging
 from hotline.matching import views as matching_views
-from hotline.middleware import BodySizeLimitMiddleware, RequestContextMiddleware, StrictInputMiddleware
+from hotline.middleware import (
+    BodySizeLimitMiddleware,
+    ConcurrencyLimitMiddleware,
+    RequestContextMiddleware,
+    StrictInputMiddleware,
+)
+from hotline.ops import bench as ops_bench
 from hotline.ops import views as ops_views
 from hotline.tips import views as tip_views
 from hotline.web import views as web_views
@@ -62,9 +68,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
 
-    # Outermost last: request context, then the size limit, then strict input (URLs, API bodies).
+    # Outermost last: request context, admission (concurrency), size limit, strict input (URLs, API bodies).
     app.add_middleware(StrictInputMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        ConcurrencyLimitMiddleware,
+        limit=settings.max_concurrent_requests or _pool_share(engine),
+        max_wait=settings.request_queue_seconds,
+    )
     app.add_middleware(RequestContextMiddleware)
     _add_error_handlers(app, settings)
 
@@ -77,6 +88,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(routing_views.router)
     app.include_router(matching_views.router)
     app.include_router(webhook_views.router)
+    if settings.bench_endpoints:
+        app.include_router(ops_bench.router)
     _document_error_shape(app)
     return app
 
@@ -124,6 +137,15 @@ def _document_error_shape(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def _pool_share(engine: Engine) -> int:
+    """Two thirds of the connections the engine's pool can open: a few requests open a second session."""
+    size = getattr(engine.pool, "size", None)
+    overflow = getattr(engine.pool, "_max_overflow", 0)
+    if not callable(size):
+        return 16
+    return max(1, (size() + max(0, overflow)) * 2 // 3)
+
+
 def _field_path(loc: tuple[object, ...] | list[object]) -> str:
     parts = [part for part in loc if part not in ("body", "query", "path", "header")]
     path = ""
@@ -156,7 +178,23 @@ def _add_error_handlers(app: FastAPI, settings: Settings) -> None:
     async def database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
         log.error("database_unavailable", error_type=type(exc).__name__)
         return JSONResponse(
-            {"detail": "the database is unavailable; nothing was stored by this request, try again"},
+            # Not "nothing was stored": the tip may have been committed before the database went away
+            # (triage then finishes it later). A tip sent again with its external_id is stored once.
+            {
+                "detail": "the database is unavailable; try again shortly (a tip sent again with the same "
+                "external_id is stored only once)"
+            },
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(sa.exc.TimeoutError)
+    async def overloaded(_request: Request, exc: Exception) -> JSONResponse:
+        # Every database connection of this process stayed busy for the pool timeout: too much load, not a
+        # fault of the request. Said so (503, Retry-After), like an outage, rather than as an internal error.
+        log.error("database_pool_exhausted", error_type=type(exc).__name__)
+        return JSONResponse(
+            {"detail": "the service is overloaded; try again shortly"},
             status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": "5"},
         )

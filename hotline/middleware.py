@@ -5,6 +5,7 @@ Written as plain ASGI (not BaseHTTPMiddleware) to keep the per-request cost low 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -268,3 +269,50 @@ class StrictInputMiddleware:
             return {"type": "http.request", "body": body, "more_body": False}
 
         await self.app(scope, replay, send)
+
+
+class ConcurrencyLimitMiddleware:
+    """At most `limit` requests of this process in the app at once; the others wait here, holding neither a
+    thread nor a database connection, and get a 503 with Retry-After after `max_wait` seconds.
+
+    Why: handlers and their session dependency run in the threadpool, one hop at a time, and a request keeps
+    its database connection between hops. Under overload, threads blocked on an empty connection pool then
+    take every thread while the requests that hold the connections wait for a thread: nothing moves until the
+    pool timeout, again and again (bench/load.py found the server stuck for minutes). Admitting no more
+    requests than the pool has connections for keeps each admitted request able to finish.
+    """
+
+    def __init__(self, app: ASGIApp, *, limit: int, max_wait: float) -> None:
+        self.app = app
+        self.limit = limit
+        self.max_wait = max_wait
+        self._semaphores: dict[int, asyncio.Semaphore] = {}
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        # One per event loop (tests run apps on several loops in turn); in production there is one.
+        loop_id = id(asyncio.get_running_loop())
+        if loop_id not in self._semaphores:
+            self._semaphores = {loop_id: asyncio.Semaphore(self.limit)}
+        return self._semaphores[loop_id]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        semaphore = self._semaphore()
+        try:
+            async with asyncio.timeout(self.max_wait):
+                await semaphore.acquire()
+        except TimeoutError:
+            metrics.REQUESTS_SHED.inc()
+            response = JSONResponse(
+                {"detail": "the service is overloaded; try again shortly"},
+                status_code=503,
+                headers={"Retry-After": "5"},
+            )
+            await response(scope, receive, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            semaphore.release()

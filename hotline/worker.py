@@ -46,11 +46,15 @@ def default_jobs(settings: Settings) -> list[Job]:
 
     poll = timedelta(seconds=settings.worker_poll_seconds)
     return [
-        # Tips left 'received' by an interrupted process.
+        # Tips left 'received' by an interrupted process (also at startup: every job is due when the loop
+        # starts, so a worker restarted after a crash finishes what the crash left).
         Job(
             "triage-recovery",
             timedelta(seconds=30),
-            lambda context: triage_flows.triage_pending(session_factory=context.session_factory),
+            lambda context: triage_flows.triage_pending(
+                session_factory=context.session_factory,
+                older_than=timedelta(seconds=context.settings.triage_recovery_after_seconds),
+            ),
         ),
         # SMS replies: the first try happens right after the webhook answers; this sends the rest.
         Job("twilio-sms-replies", poll, twilio_jobs.ReplySender()),

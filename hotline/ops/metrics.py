@@ -24,6 +24,9 @@ HTTP_LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+REQUESTS_SHED = Counter(
+    "hotline_requests_shed_total", "Requests answered 503 after waiting too long for a free slot (overload)"
+)
 TIPS_RECEIVED = Counter("hotline_tips_received_total", "Tips stored, by channel", ["channel"])
 SMS_REPLIES = Counter(
     "hotline_sms_replies_total",

@@ -61,12 +61,7 @@ def build_tip(*, tip_in: TipIn, actor: Actor, received_at: datetime | None = Non
 
 def create_tip(*, session: Session, tip_in: TipIn, actor: Actor) -> tuple[Tip, bool]:
     """Store a tip unless its external_id was seen before on that channel; return (tip, created)."""
-    if tip_in.external_id:
-        existing = find_by_external_id(
-            session=session, channel=tip_in.channel, external_id=tip_in.external_id
-        )
-        if existing is not None:
-            return existing, False
+    # store_tip looks the external_id up first (building the unsaved tip costs no query).
     return store_tip(session=session, tip=build_tip(tip_in=tip_in, actor=actor), actor=actor)
 
 

@@ -106,7 +106,8 @@ class PartnerReceiver:
         except (ValueError, KeyError, jsonschema.ValidationError) as exc:
             self.schema_errors.append(f"{type(exc).__name__}: {str(exc)[:500]}")
 
-    def start(self) -> PartnerReceiver:
+    def start(self, port: int = 0) -> PartnerReceiver:
+        """Listen on 127.0.0.1 (a free port, or `port`: the same partner coming back after an outage)."""
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -140,7 +141,7 @@ class PartnerReceiver:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
