@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
+from hotline import crypto
 from hotline.auth.models import system_actor
 from hotline.main import create_app
 from hotline.tips import service as tip_service
@@ -75,4 +76,5 @@ def test_the_bare_benchmark_endpoint_exists_only_when_asked_for_and_never_in_pro
             bench_endpoints=True,
             secret_key="s" * 40,
             matching_key="m" * 40,
+            data_keys=f"k1:{crypto.new_key()}",
         )
