@@ -31,7 +31,6 @@ from hotline.database import create_db_engine
 from hotline.main import create_app
 from hotline.tips.models import Tip, TipPerson
 from integrations.twilio.models import SmsMessage
-from integrations.webhooks import service as webhook_service
 from integrations.webhooks.models import Referral, WebhookAttempt, WebhookDelivery
 from routing.models import RoutingDecision
 from tests.conftest import CommittedDatabase, make_settings
@@ -46,6 +45,7 @@ from tests.twilio.conftest import (
     twiml,
 )
 from tests.twilio.fake_twilio import FakeTwilio
+from tests.webhooks.conftest import register_endpoints
 from tests.webhooks.receiver import PartnerReceiver, Reply
 from tests.webhooks.test_worker_processes import _start_worker, _stop, _wait, _worker_env
 
@@ -226,16 +226,7 @@ def test_a_partner_down_for_a_while_gets_every_delivery_once_it_is_back(committe
     worker = None
     try:
         with committed_db.session_factory() as session:
-            _, secret = webhook_service.register_endpoint(
-                session=session,
-                agency_id="cps-tx",
-                url=receiver.url,
-                fields=None,
-                actor=ACTOR,
-                settings=committed_db.settings,
-            )
-            receiver.secrets.append(secret)
-            session.commit()
+            register_endpoints(session, receiver, committed_db.settings, "cps-tx")
         client = TestClient(create_app(committed_db.settings, engine=committed_db.engine))
         headers = _advocate_key(committed_db)
         for _ in range(5):
@@ -320,17 +311,7 @@ def test_a_worker_killed_holding_leases_loses_nothing_once_they_run_out(committe
     lease = 3.0
     try:
         with committed_db.session_factory() as session:
-            for agency_id in ("cps-tx", "le-tx"):
-                _, secret = webhook_service.register_endpoint(
-                    session=session,
-                    agency_id=agency_id,
-                    url=receiver.url,
-                    fields=None,
-                    actor=ACTOR,
-                    settings=committed_db.settings,
-                )
-                receiver.secrets.append(secret)
-            session.commit()
+            register_endpoints(session, receiver, committed_db.settings, "cps-tx", "le-tx")
         client = TestClient(create_app(committed_db.settings, engine=committed_db.engine))
         headers = _advocate_key(committed_db)
         for _ in range(15):
@@ -466,16 +447,7 @@ def test_a_tip_whose_process_died_before_routing_is_routed_by_the_worker_on_reco
     worker = None
     try:
         with committed_db.session_factory() as session:
-            _, secret = webhook_service.register_endpoint(
-                session=session,
-                agency_id="cps-tx",
-                url=receiver.url,
-                fields=None,
-                actor=ACTOR,
-                settings=committed_db.settings,
-            )
-            receiver.secrets.append(secret)
-            session.commit()
+            register_endpoints(session, receiver, committed_db.settings, "cps-tx")
         env = _worker_env(committed_db, triage_recovery_after_seconds=0)
         payloads = [tip_payload(external_id=f"fault-crash-{n}") for n in range(3)]
         for payload in payloads:

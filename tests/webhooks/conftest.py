@@ -82,6 +82,31 @@ def dispatcher(webhook_settings: Settings, factory: sessionmaker[Session]) -> It
     dispatcher.close()
 
 
+def register_endpoints(
+    session: Session,
+    receiver: PartnerReceiver,
+    settings: Settings,
+    *agency_ids: str,
+    fields: list[str] | None = None,
+    url: str | None = None,
+) -> list[WebhookEndpoint]:
+    """Register the receiver as these agencies' endpoint (committed); it learns each signing secret."""
+    endpoints = []
+    for agency_id in agency_ids:
+        endpoint, secret = webhook_service.register_endpoint(
+            session=session,
+            agency_id=agency_id,
+            url=url or receiver.url,
+            fields=fields,
+            actor=ACTOR,
+            settings=settings,
+        )
+        receiver.secrets.append(secret)
+        endpoints.append(endpoint)
+    session.commit()
+    return endpoints
+
+
 @dataclass
 class Partners:
     session: Session
@@ -91,16 +116,9 @@ class Partners:
     def register(
         self, agency_id: str, *, fields: list[str] | None = None, url: str | None = None
     ) -> WebhookEndpoint:
-        endpoint, secret = webhook_service.register_endpoint(
-            session=self.session,
-            agency_id=agency_id,
-            url=url or self.receiver.url,
-            fields=fields,
-            actor=ACTOR,
-            settings=self.settings,
+        (endpoint,) = register_endpoints(
+            self.session, self.receiver, self.settings, agency_id, fields=fields, url=url
         )
-        self.session.commit()
-        self.receiver.secrets.append(secret)
         return endpoint
 
     def submit(self, payload: dict | None = None, **overrides: object) -> Tip:

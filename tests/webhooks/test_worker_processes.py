@@ -17,9 +17,9 @@ from sqlmodel import func, select
 from hotline.auth.models import system_actor
 from hotline.tips import flows as tip_flows
 from hotline.tips.schemas import TipIn
-from integrations.webhooks import service as webhook_service
 from integrations.webhooks.models import WebhookAttempt, WebhookDelivery
 from tests.factories import tip_payload
+from tests.webhooks.conftest import register_endpoints
 from tests.webhooks.receiver import PartnerReceiver, Reply
 
 pytestmark = pytest.mark.committed
@@ -64,17 +64,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 def _routed_tips(db, receiver: PartnerReceiver, count: int) -> set[str]:
     """`count` tips, each a referral to cps-tx and le-tx, both with endpoints: twice as many deliveries."""
     with db.session_factory() as session:
-        for agency_id in ("cps-tx", "le-tx"):
-            _, secret = webhook_service.register_endpoint(
-                session=session,
-                agency_id=agency_id,
-                url=receiver.url,
-                fields=None,
-                actor=ACTOR,
-                settings=db.settings,
-            )
-            receiver.secrets.append(secret)
-        session.commit()
+        register_endpoints(session, receiver, db.settings, "cps-tx", "le-tx")
         for _ in range(count):
             tip_flows.submit_tip(session=session, tip_in=TipIn.model_validate(tip_payload()), actor=ACTOR)
         return set(session.exec(select(WebhookDelivery.message_id)).all())
