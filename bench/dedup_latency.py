@@ -251,6 +251,25 @@ class Seeder:
 # Measuring
 
 
+def open_store(url: str, *, seed: int) -> tuple[sa.Engine, Any, Seeder]:
+    """Point the app's settings at `url`, migrate it, and return its engine, a session factory and a seeder
+    that files blocking keys under the settings' matching key."""
+    os.environ["DATABASE_URL"] = url
+    import hotline.models  # noqa: F401
+    from hotline.config import get_settings
+    from hotline.database import create_db_engine, make_session_factory
+    from hotline.logs import configure_logging
+    from hotline.migrate import upgrade
+
+    get_settings.cache_clear()
+    settings = get_settings()
+    configure_logging(level="WARNING", json_lines=True)
+    upgrade(url)
+    engine = create_db_engine(url)
+    seeder = Seeder(engine, seed=seed, secret=settings.matching_key.get_secret_value().encode())
+    return engine, make_session_factory(engine), seeder
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -367,20 +386,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as workdir:
         url = create_database(args.database, Path(workdir), args.reuse)
-        os.environ["DATABASE_URL"] = url
-        import hotline.models  # noqa: F401
-        from hotline.config import get_settings
-        from hotline.database import create_db_engine, make_session_factory
-        from hotline.logs import configure_logging
-        from hotline.migrate import upgrade
-
-        get_settings.cache_clear()
-        settings = get_settings()
-        configure_logging(level="WARNING", json_lines=True)
-        upgrade(url)
-        engine = create_db_engine(url)
-        factory = make_session_factory(engine)
-        seeder = Seeder(engine, seed=args.seed, secret=settings.matching_key.get_secret_value().encode())
+        engine, factory, seeder = open_store(url, seed=args.seed)
         if args.reuse:
             seeder.restore(Path(args.state))
             print(f"reusing {seeder.count:,} stored cases")

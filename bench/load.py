@@ -45,7 +45,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-from bench.dedup_latency import Seeder, percentile, reports
+from bench.dedup_latency import open_store, percentile, reports
 
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 ROOT = Path(__file__).resolve().parent.parent
@@ -467,20 +467,7 @@ def main() -> None:
     args = parser.parse_args()
 
     url = database_url(args.pg_admin_url, args.database_name, fresh=not args.reuse)
-    os.environ["DATABASE_URL"] = url
-    import hotline.models  # noqa: F401
-    from hotline.config import get_settings
-    from hotline.database import create_db_engine, make_session_factory
-    from hotline.logs import configure_logging
-    from hotline.migrate import upgrade
-
-    get_settings.cache_clear()
-    settings = get_settings()
-    configure_logging(level="WARNING", json_lines=True)
-    upgrade(url)
-    engine = create_db_engine(url)
-    factory = make_session_factory(engine)
-    seeder = Seeder(engine, seed=args.seed, secret=settings.matching_key.get_secret_value().encode())
+    engine, factory, seeder = open_store(url, seed=args.seed)
     server = None
     failed = False
     try:
