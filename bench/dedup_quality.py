@@ -53,13 +53,13 @@ def run_pipeline(tips: list[LabeledTip], url: str) -> dict[str, object]:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import hotline.models  # noqa: F401
-    from hotline.auth.models import system_actor
     from hotline.cases.models import CaseTip
-    from hotline.config import get_settings
-    from hotline.database import create_db_engine, make_session_factory
-    from hotline.logs import configure_logging
+    from hotline.core.actor import system_actor
+    from hotline.core.config import get_settings
+    from hotline.core.database import create_db_engine, make_session_factory
+    from hotline.core.logs import configure_logging
+    from hotline.core.migrate import upgrade
     from hotline.matching import service as matching_service
-    from hotline.migrate import upgrade
     from hotline.tips import flows as tip_flows
     from hotline.tips.models import Tip
     from hotline.tips.schemas import TipIn

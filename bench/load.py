@@ -76,8 +76,8 @@ def prepare(factory) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]
     from sqlmodel import select
 
     from hotline.auth import service as auth_service
-    from hotline.auth.models import Role, system_actor
-    from hotline.config import get_settings
+    from hotline.core.actor import Role, system_actor
+    from hotline.core.config import get_settings
     from hotline.ops.bench import BARE_TABLE_DDL
     from integrations.webhooks import service as webhook_service
     from routing import service as routing_service

@@ -26,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hotline import geo
+from hotline.core import geo
 from routing import service as routing_service
 from routing.directory import shipped_directory
 from routing.engine import Engine, compile_ruleset

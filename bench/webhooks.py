@@ -155,7 +155,7 @@ def route_batch(factory, count: int) -> tuple[float, list[str]]:  # type: ignore
     """Store and route `count` tips in one transaction; (commit time, webhook-ids of its deliveries)."""
     from sqlmodel import col, select
 
-    from hotline.auth.models import system_actor
+    from hotline.core.actor import system_actor
     from hotline.tips import service as tip_service
     from hotline.tips.schemas import TipIn
     from integrations.webhooks.models import Referral, WebhookDelivery
@@ -234,11 +234,11 @@ def _percentile(values: list[float], share: float) -> float:
 def run(args: argparse.Namespace) -> None:
     import sqlalchemy as sa
 
-    from hotline.auth.models import system_actor
-    from hotline.config import Settings
-    from hotline.database import create_db_engine, make_session_factory
-    from hotline.logs import configure_logging
-    from hotline.migrate import upgrade
+    from hotline.core.actor import system_actor
+    from hotline.core.config import Settings
+    from hotline.core.database import create_db_engine, make_session_factory
+    from hotline.core.logs import configure_logging
+    from hotline.core.migrate import upgrade
     from integrations.webhooks import service as webhook_service
 
     configure_logging(level="WARNING")

@@ -14,9 +14,8 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from hotline import crypto
-from hotline.auth.models import Role, system_actor
-from hotline.config import get_settings
+from hotline.core.actor import Role, system_actor
+from hotline.core.config import get_settings
 from hotline.privacy import cli as privacy_cli
 from integrations.webhooks import cli as webhook_cli
 from routing import cli as routing_cli
@@ -51,13 +50,12 @@ err = Console(stderr=True)
 
 def _session_factory():  # type: ignore[no-untyped-def]
     import hotline.models  # noqa: F401
-    from hotline.database import create_db_engine, make_session_factory
-    from hotline.logs import configure_logging
+    from hotline.core.database import session_factory
+    from hotline.core.logs import configure_logging
 
     settings = get_settings()
     configure_logging(level=settings.log_level, json_lines=settings.log_json)
-    crypto.configure(settings)
-    return make_session_factory(create_db_engine(settings.database_url))
+    return session_factory(settings)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -113,7 +111,7 @@ def worker(
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] = "head") -> None:
     """Apply migrations up to REVISION (default: the newest)."""
-    from hotline.migrate import upgrade
+    from hotline.core.migrate import upgrade
 
     upgrade(get_settings().database_url, revision)
     err.print(f"database is at {revision}")
@@ -122,7 +120,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision")] 
 @db_app.command("downgrade")
 def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. -1 or base")]) -> None:
     """Revert migrations down to REVISION."""
-    from hotline.migrate import downgrade
+    from hotline.core.migrate import downgrade
 
     downgrade(get_settings().database_url, revision)
     err.print(f"database is at {revision}")
@@ -136,7 +134,7 @@ def keys_create(
 ) -> None:
     """Create an API key and print it (only the key, on stdout). It is not shown again."""
     from hotline.auth import service as auth_service
-    from hotline.database import session_scope
+    from hotline.core.database import session_scope
 
     try:
         with session_scope(_session_factory()) as session:
@@ -252,9 +250,9 @@ def cases_export(
     format_: Annotated[ExportFormat, typer.Option("--format", help="jsonl or csv")] = ExportFormat.jsonl,
 ) -> None:
     """One case a line: case_id, status, tip_external_ids, minor_status, jurisdiction, routing targets."""
-    from hotline.audit import service as audit_service
     from hotline.cases import service as case_service
-    from hotline.database import session_scope
+    from hotline.core.audit import service as audit_service
+    from hotline.core.database import session_scope
 
     count = 0
     with session_scope(_session_factory()) as session:
@@ -309,8 +307,8 @@ def cases_duplicates(
     ] = False,
 ) -> None:
     """Likely duplicate pairs of cases already in the store, best first: one JSON object a line."""
-    from hotline.audit import service as audit_service
-    from hotline.database import session_scope
+    from hotline.core.audit import service as audit_service
+    from hotline.core.database import session_scope
     from hotline.matching import service as matching_service
 
     with session_scope(_session_factory()) as session:
@@ -357,7 +355,7 @@ def cases_duplicates(
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the audit log's hash chain; name the first broken event."""
-    from hotline.audit import service as audit_service
+    from hotline.core.audit import service as audit_service
 
     with _session_factory()() as session:
         report = audit_service.verify_chain(session)
@@ -403,7 +401,7 @@ def users_create(
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Create a user who signs in to the web UI. The password is prompted for (or read from stdin)."""
-    from hotline.database import session_scope
+    from hotline.core.database import session_scope
     from hotline.users import service as user_service
 
     password = _read_password(password_stdin)
@@ -429,7 +427,7 @@ def users_set_password(
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Set a new password (also unlocks the account and ends its sessions)."""
-    from hotline.database import session_scope
+    from hotline.core.database import session_scope
     from hotline.users import service as user_service
 
     password = _read_password(password_stdin)
@@ -452,7 +450,7 @@ def users_unlock(
     reason: Annotated[str, typer.Option(help="Why (kept in the audit log)")],
 ) -> None:
     """Unlock an account locked after failed sign-ins."""
-    from hotline.database import session_scope
+    from hotline.core.database import session_scope
     from hotline.users import service as user_service
 
     if len(reason.strip()) < 10:

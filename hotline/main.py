@@ -15,19 +15,18 @@ from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import hotline.models  # noqa: F401  (every table, and the audit chain hook)
-from hotline import crypto
 from hotline.access import views as access_views
 from hotline.cases import views as case_views
-from hotline.config import Settings, get_settings
-from hotline.database import create_db_engine, make_session_factory
-from hotline.logs import configure_logging
-from hotline.matching import views as matching_views
-from hotline.middleware import (
+from hotline.core.config import Settings, get_settings
+from hotline.core.database import configure_encryption, create_db_engine, make_session_factory
+from hotline.core.logs import configure_logging
+from hotline.core.middleware import (
     BodySizeLimitMiddleware,
     ConcurrencyLimitMiddleware,
     RequestContextMiddleware,
     StrictInputMiddleware,
 )
+from hotline.matching import views as matching_views
 from hotline.ops import bench as ops_bench
 from hotline.ops import views as ops_views
 from hotline.tips import views as tip_views
@@ -48,7 +47,7 @@ Authenticate with an API key from `hotline keys create`: `Authorization: Bearer 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(level=settings.log_level, json_lines=settings.log_json)
-    crypto.configure(settings)
+    configure_encryption(settings)
     owns_engine = engine is None
     engine = engine or create_db_engine(settings.database_url)
 

@@ -1,10 +1,10 @@
 """Every table, imported in one place so that metadata, Alembic and the app see the whole schema."""
 
 from hotline.access.models import AccessLogEntry
-from hotline.audit import service as _audit_service  # noqa: F401  (registers the audit chain on commit)
-from hotline.audit.models import AuditEvent
 from hotline.auth.models import ApiKey
 from hotline.cases.models import Case, CaseTip
+from hotline.core.audit import service as _audit_service  # noqa: F401  (registers the audit chain on commit)
+from hotline.core.audit.models import AuditEvent
 from hotline.matching.models import MatchDecision, MatchKey, MatchReview
 from hotline.tips.models import Tip, TipAttachment, TipPerson
 from hotline.users.models import User, UserSession

@@ -20,7 +20,7 @@ import structlog
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
-from hotline.config import Settings
+from hotline.core.config import Settings
 
 log = structlog.get_logger(__name__)
 

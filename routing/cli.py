@@ -16,8 +16,8 @@ import sqlalchemy as sa
 import typer
 from rich.console import Console
 
-from hotline.auth.models import system_actor
-from hotline.config import get_settings
+from hotline.core.actor import system_actor
+from hotline.core.config import get_settings
 
 rules_app = typer.Typer(
     help="Routing rulesets: validate, simulate, publish, list versions.", no_args_is_help=True
@@ -101,7 +101,7 @@ def rules_publish(
     comment: Annotated[str | None, typer.Option(help="Why this change")] = None,
 ) -> None:
     """Publish a ruleset as the new active version: refused unless it validates and its tests pass."""
-    from hotline.database import session_scope
+    from hotline.core.database import session_scope
     from routing import service as routing_service
 
     name = author or getpass.getuser()
@@ -136,7 +136,7 @@ def rules_simulate(
     as_json: JsonOption = False,
 ) -> None:
     """Re-route past decisions under a candidate ruleset and show what would change. Writes nothing."""
-    from hotline.database import READ_ONLY
+    from hotline.core.database import READ_ONLY
     from routing import service as routing_service
 
     cutoff = datetime.now(UTC) - parse_since(since)
@@ -221,7 +221,7 @@ def rules_show(version: Annotated[int, typer.Argument(help="A published version"
 @directory_app.command("sync")
 def directory_sync() -> None:
     """Load the shipped agency directory into the database (idempotent; contact details are kept)."""
-    from hotline.database import session_scope
+    from hotline.core.database import session_scope
     from routing import service as routing_service
 
     with session_scope(_factory()) as session:
@@ -245,7 +245,7 @@ def directory_list(
     as_json: JsonOption = False,
 ) -> None:
     """The agencies routing can name."""
-    from hotline.database import session_scope
+    from hotline.core.database import session_scope
     from routing import service as routing_service
 
     with session_scope(_factory()) as session:

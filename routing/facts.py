@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from hotline import geo
+from hotline.core import geo
 
 if TYPE_CHECKING:
     from hotline.triage.classify import Classification

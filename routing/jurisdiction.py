@@ -17,7 +17,7 @@ import phonenumbers
 import zipcodes
 from phonenumbers import geocoder
 
-from hotline import geo
+from hotline.core import geo
 from hotline.triage.models import Jurisdiction
 
 # Territories have ISO country codes of their own; a tip "in PR" is in the Puerto Rico jurisdiction.

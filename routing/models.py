@@ -9,7 +9,7 @@ from pydantic import BaseModel, field_validator
 from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
-from hotline.database import JSONDocument, PIIText, UTCDateTime, new_id, utcnow
+from hotline.core.database import JSONDocument, PIIText, UTCDateTime, new_id, utcnow
 from hotline.triage.models import RoutingTarget, RuleTrace
 
 Priority = Literal["emergency", "high", "normal"]

@@ -19,10 +19,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from hotline import pagination
-from hotline.audit import service as audit_service
-from hotline.auth.models import Actor
-from hotline.database import utcnow
+from hotline.core import pagination
+from hotline.core.actor import Actor
+from hotline.core.audit import service as audit_service
+from hotline.core.database import utcnow
 from hotline.tips.models import Tip
 from hotline.triage.models import RoutingOutcome, RoutingTarget, RuleTrace
 from routing import directory as routing_directory

@@ -9,8 +9,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 
-from hotline import pagination
-from hotline.database import MAX_INTEGER
+from hotline.core import pagination
+from hotline.core.database import MAX_INTEGER
 from hotline.deps import AdminActor, AdvocateActor, SessionDep, SupervisorActor
 from routing import service as routing_service
 from routing.models import (

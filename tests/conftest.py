@@ -30,12 +30,12 @@ from sqlmodel import Session, SQLModel
 
 import hotline.models  # noqa: F401
 from hotline.auth import service as auth_service
-from hotline.auth.models import Role, system_actor
-from hotline.config import Settings, get_settings
-from hotline.database import create_db_engine, make_session_factory
+from hotline.core.actor import Role, system_actor
+from hotline.core.config import Settings, get_settings
+from hotline.core.database import create_db_engine, make_session_factory
+from hotline.core.migrate import upgrade
 from hotline.deps import get_session
 from hotline.main import create_app
-from hotline.migrate import upgrade
 from hotline.users import service as user_service
 from hotline.users.models import User
 from hotline.web import security as web_security

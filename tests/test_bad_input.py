@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from sqlmodel import Session, func, select
 
-from hotline.audit.models import AuditEvent
 from hotline.cases.models import Case
-from hotline.middleware import MAX_JSON_DEPTH
+from hotline.core.audit.models import AuditEvent
+from hotline.core.middleware import MAX_JSON_DEPTH
 from hotline.tips import service as tip_service
 from hotline.tips.models import Tip, TipPerson
 from integrations.twilio.models import SmsMessage, TwilioCall

@@ -24,13 +24,13 @@ import uvicorn
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 
-from hotline.audit.models import AuditEvent
-from hotline.auth.models import Role, system_actor
-from hotline.config import get_settings
-from hotline.database import create_db_engine, make_session_factory
+from hotline.core.actor import Role, system_actor
+from hotline.core.audit.models import AuditEvent
+from hotline.core.config import get_settings
+from hotline.core.database import create_db_engine, make_session_factory
+from hotline.core.migrate import upgrade
 from hotline.main import create_app
 from hotline.matching.models import MatchReview
-from hotline.migrate import upgrade
 from hotline.tips import flows as tip_flows
 from hotline.tips.schemas import TipIn
 from hotline.users import service as user_service

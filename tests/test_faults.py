@@ -26,8 +26,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import func, select
 
 from hotline.auth import service as auth_service
-from hotline.auth.models import Role, system_actor
-from hotline.database import create_db_engine
+from hotline.core.actor import Role, system_actor
+from hotline.core.database import create_db_engine
 from hotline.main import create_app
 from hotline.tips.models import Tip, TipPerson
 from integrations.twilio.models import SmsMessage
@@ -419,19 +419,19 @@ def _replay_fifty_times(twilio, fake_twilio) -> None:  # type: ignore[no-untyped
 _DIE_AFTER_COMMIT = textwrap.dedent(
     """
     import json, os, signal, sys
-    from hotline.auth.models import system_actor
+    from hotline.core.actor import system_actor
     from hotline.tips import flows as tip_flows
     from hotline.tips.schemas import TipIn
     from hotline.triage import flows as triage_flows
-    from hotline.config import get_settings
-    from hotline.database import create_db_engine, make_session_factory
+    from hotline.core.config import get_settings
+    from hotline.core.database import session_factory
 
     def die(**_):
         # The tip is committed; the process is killed before triage and routing write anything.
         os.kill(os.getpid(), signal.SIGKILL)
 
     triage_flows.triage_tip = die
-    factory = make_session_factory(create_db_engine(get_settings().database_url))
+    factory = session_factory(get_settings())
     with factory() as session:
         tip_flows.submit_tip(
             session=session, tip_in=TipIn.model_validate(json.loads(sys.argv[1])), actor=system_actor("tests")
@@ -514,7 +514,7 @@ def test_requests_beyond_the_concurrency_limit_wait_their_turn_then_are_shed_wit
 
     import httpx
 
-    from hotline.middleware import ConcurrencyLimitMiddleware
+    from hotline.core.middleware import ConcurrencyLimitMiddleware
 
     async def scenario() -> tuple[int, int, int, str]:
         release = asyncio.Event()

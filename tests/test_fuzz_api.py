@@ -20,7 +20,7 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 from sqlmodel import select
 
 from hotline.auth import service as auth_service
-from hotline.auth.models import Role, system_actor
+from hotline.core.actor import Role, system_actor
 from hotline.main import create_app
 from hotline.matching.models import MatchReview
 from hotline.tips import flows as tip_flows

@@ -7,9 +7,9 @@ import uuid
 import sqlalchemy as sa
 from sqlmodel import select
 
-from hotline.audit import service as audit_service
 from hotline.cases.models import Case, CaseTip
-from hotline.config import get_settings
+from hotline.core.audit import service as audit_service
+from hotline.core.config import get_settings
 from hotline.matching import service as matching_service
 from hotline.matching.models import MatchDecision, MatchKey, MatchReview
 from tests.factories import tip_payload

@@ -8,8 +8,8 @@ import uuid
 import pytest
 from sqlmodel import col, select
 
-from hotline.auth.models import system_actor
 from hotline.cases.models import CaseTip
+from hotline.core.actor import system_actor
 from hotline.tips import flows as tip_flows
 from hotline.tips.models import Tip
 from hotline.tips.schemas import TipIn

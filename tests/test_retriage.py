@@ -6,10 +6,10 @@ import uuid
 
 import pytest
 
-from hotline.audit import service as audit_service
-from hotline.auth.models import system_actor
 from hotline.cases.models import Case
-from hotline.database import utcnow
+from hotline.core.actor import system_actor
+from hotline.core.audit import service as audit_service
+from hotline.core.database import utcnow
 from hotline.tips import flows as tip_flows
 from hotline.tips import service as tip_service
 from hotline.tips.models import Tip, TipPerson

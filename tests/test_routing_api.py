@@ -8,9 +8,9 @@ import uuid
 
 from sqlmodel import func, select
 
-from hotline.audit.models import AuditEvent
-from hotline.auth.models import system_actor
 from hotline.cases import service as case_service
+from hotline.core.actor import system_actor
+from hotline.core.audit.models import AuditEvent
 from routing import service as routing_service
 from routing.models import Agency, RoutingDecision, RoutingOverride, Ruleset
 from tests.factories import ADULT_NARRATIVE, tip_payload

@@ -10,7 +10,7 @@ import sys
 import pytest
 from sqlmodel import func, select
 
-from hotline.audit.models import AuditEvent
+from hotline.core.audit.models import AuditEvent
 from routing import service as routing_service
 from routing.models import RoutingDecision, Ruleset
 from tests.test_cli import hotline

@@ -8,8 +8,8 @@ from importlib import resources
 
 import pytest
 
-from hotline import geo
-from hotline.logs import mask_text
+from hotline.core import geo
+from hotline.core.logs import mask_text
 from routing import jurisdiction as routing_jurisdiction
 from routing import service as routing_service
 from routing.directory import parse_directory, shipped_directory

@@ -15,10 +15,10 @@ from datetime import date, timedelta
 from sqlmodel import select
 
 from hotline.access.models import AccessLogEntry
-from hotline.audit.models import AuditEvent
-from hotline.auth.models import system_actor
 from hotline.cases.models import Case
-from hotline.database import utcnow
+from hotline.core.actor import system_actor
+from hotline.core.audit.models import AuditEvent
+from hotline.core.database import utcnow
 from hotline.matching.models import MatchDecision, MatchReview
 from hotline.reports import service as report_service
 from hotline.web import decisions as decision_pages

@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from hotline.database import UTCDateTime, utcnow
+from hotline.core.database import UTCDateTime, utcnow
 
 # How the record was seen: opened on its own, or listed as a match of a search.
 ACCESS_KINDS = ("view", "search")

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from hotline.access import service as access_service
 from hotline.cases.models import Case
-from hotline.database import MAX_BIGINT
+from hotline.core.database import MAX_BIGINT
 from hotline.deps import SessionDep, SupervisorActor
 
 router = APIRouter(prefix="/api/v1/cases", tags=["access log"])

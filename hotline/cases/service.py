@@ -10,11 +10,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from hotline import pagination
-from hotline.audit import service as audit_service
-from hotline.auth.models import Actor
 from hotline.cases.models import Case, CaseOut, CasePage, CaseSummary, CaseTip, JurisdictionOut
-from hotline.database import utcnow
+from hotline.core import pagination
+from hotline.core.actor import Actor
+from hotline.core.audit import service as audit_service
+from hotline.core.database import utcnow
 from hotline.tips import service as tip_service
 from hotline.tips.models import Tip
 from hotline.triage.models import MINOR_STATUS_SEVERITY, URGENCY_SEVERITY

@@ -8,10 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 
-from hotline import geo, pagination
 from hotline.access import service as access_service
 from hotline.cases import service as case_service
 from hotline.cases.models import CaseOut, CasePage, CaseStatus
+from hotline.core import geo, pagination
 from hotline.deps import AdvocateActor, SessionDep
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])

@@ -13,7 +13,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from hotline.auth import service as auth_service
-from hotline.auth.models import Actor, Role, system_actor
+from hotline.core.actor import Actor, Role, system_actor
 from hotline.tips import flows as tip_flows
 from hotline.tips.schemas import TipIn
 from hotline.users import service as user_service

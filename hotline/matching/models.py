@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, StringConstraints
 from sqlmodel import Field, SQLModel
 
-from hotline.database import JSONDocument, PIIText, UTCDateTime, new_id, utcnow
+from hotline.core.database import JSONDocument, PIIText, UTCDateTime, new_id, utcnow
 
 REVIEW_STATUSES = ("pending", "confirmed", "rejected", "superseded")
 DECISION_ACTIONS = ("confirmed", "rejected", "merged", "moved")

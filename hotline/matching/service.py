@@ -22,13 +22,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, col, select
 
-from hotline import pagination
-from hotline.audit import service as audit_service
-from hotline.auth.models import Actor
 from hotline.cases import service as case_service
 from hotline.cases.models import Case, CaseTip
-from hotline.config import Settings, get_settings
-from hotline.database import is_postgres, utcnow
+from hotline.core import pagination
+from hotline.core.actor import Actor
+from hotline.core.audit import service as audit_service
+from hotline.core.config import Settings, get_settings
+from hotline.core.database import is_postgres, utcnow
 from hotline.matching import blocking, normalize, scoring
 from hotline.matching.models import (
     CandidateOut,

@@ -9,9 +9,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hotline import crypto
-from hotline.auth.models import system_actor
-from hotline.config import get_settings
+from hotline.core import crypto
+from hotline.core.actor import system_actor
+from hotline.core.config import get_settings
 
 retention_app = typer.Typer(help="Removing personal data that is no longer needed.", no_args_is_help=True)
 err = Console(stderr=True)
@@ -43,7 +43,7 @@ def rotate_data_key(
     from hotline.privacy import service as privacy_service
 
     factory = _factory()
-    keyring = crypto.keyring_from(get_settings())
+    keyring = get_settings().keyring()
     with factory() as session:
         rotation = privacy_service.rotate_data_key(
             session=session, keyring=keyring, actor=ACTOR, batch_size=batch_size

@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
 
-from hotline.audit import service as audit_service
-from hotline.auth.models import Actor
 from hotline.cases.models import CaseTip
+from hotline.core.actor import Actor
+from hotline.core.audit import service as audit_service
 from hotline.tips.models import CHANNELS, Tip
 from hotline.triage.models import MINOR_STATUS_SEVERITY
 from integrations.webhooks.models import Referral

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import structlog
 from sqlmodel import Session
 
-from hotline.auth.models import Actor
+from hotline.core.actor import Actor
 from hotline.tips import service as tip_service
 from hotline.tips.models import Tip
 from hotline.tips.schemas import TipIn

@@ -13,11 +13,11 @@ import structlog
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
-from hotline.audit import service as audit_service
-from hotline.auth.models import Actor, system_actor
 from hotline.cases import service as case_service
 from hotline.cases.models import Case
-from hotline.database import is_postgres, utcnow
+from hotline.core.actor import Actor, system_actor
+from hotline.core.audit import service as audit_service
+from hotline.core.database import is_postgres, utcnow
 from hotline.matching import service as matching_service
 from hotline.tips.models import Tip
 from hotline.triage import classify

@@ -14,9 +14,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlmodel import col, select
 
-from hotline import geo
 from hotline.cases import service as case_service
-from hotline.config import Settings
+from hotline.core import geo
+from hotline.core.config import Settings
 from hotline.deps import SessionDep
 from hotline.triage.models import MinorStatus, Urgency
 from hotline.web.pages import (

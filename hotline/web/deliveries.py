@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from hotline.config import Settings
+from hotline.core.config import Settings
 from hotline.deps import SessionDep
 from hotline.web.pages import actor_names, list_page, page_url, parse_id, read_filters, redirect, render
 from hotline.web.security import CsrfChecked, PageError, SupervisorUser, WebUser

@@ -15,15 +15,15 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field, field_validator
 from sqlmodel import col, select
 
-from hotline import geo
 from hotline.access import service as access_service
-from hotline.audit import service as audit_service
-from hotline.audit.models import AuditEvent
-from hotline.auth.models import Role
 from hotline.cases import service as case_service
 from hotline.cases.models import CaseStatus
-from hotline.config import Settings
-from hotline.database import MAX_BIGINT
+from hotline.core import geo
+from hotline.core.actor import Role
+from hotline.core.audit import service as audit_service
+from hotline.core.audit.models import AuditEvent
+from hotline.core.config import Settings
+from hotline.core.database import MAX_BIGINT
 from hotline.deps import SessionDep
 from hotline.matching import service as matching_service
 from hotline.reports import service as report_service

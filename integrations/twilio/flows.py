@@ -17,11 +17,11 @@ import structlog
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
-from hotline import crypto
-from hotline.audit import service as audit_service
-from hotline.auth.models import Actor, system_actor
-from hotline.config import Settings
-from hotline.database import is_postgres, utcnow
+from hotline.core import crypto
+from hotline.core.actor import Actor, system_actor
+from hotline.core.audit import service as audit_service
+from hotline.core.config import Settings
+from hotline.core.database import is_postgres, utcnow
 from hotline.tips import flows as tip_flows
 from hotline.tips import service as tip_service
 from hotline.tips.models import Tip, TipAttachment

@@ -14,7 +14,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 from twilio.twiml import TwiML
 
-from hotline.config import Settings
+from hotline.core.config import Settings
 from hotline.deps import SessionDep, SettingsDep
 from integrations.twilio import client as twilio_client
 from integrations.twilio import flows as twilio_flows

@@ -13,8 +13,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from hotline.auth.models import system_actor
-from hotline.config import get_settings
+from hotline.core.actor import system_actor
+from hotline.core.config import get_settings
 
 partners_app = typer.Typer(help="Partner agencies' webhook endpoints.", no_args_is_help=True)
 err = Console(stderr=True)
@@ -61,7 +61,7 @@ def partners_add(
     fields: FieldsOption = None,
 ) -> None:
     """Register an agency's webhook endpoint and print its signing secret (stdout, once)."""
-    from hotline.database import session_scope
+    from hotline.core.database import session_scope
     from integrations.webhooks import service as webhook_service
 
     try:
@@ -124,7 +124,7 @@ def partners_rotate_secret(
     ] = None,
 ) -> None:
     """A new secret for an endpoint (printed on stdout); the old one keeps signing during the grace period."""
-    from hotline.database import session_scope
+    from hotline.core.database import session_scope
     from integrations.webhooks import service as webhook_service
 
     settings = get_settings()
@@ -148,7 +148,7 @@ def partners_update(
     ] = False,
 ) -> None:
     """Change an endpoint's URL or the fields it receives."""
-    from hotline.database import session_scope
+    from hotline.core.database import session_scope
     from integrations.webhooks import service as webhook_service
 
     try:
@@ -172,7 +172,7 @@ def partners_update(
 @partners_app.command("enable")
 def partners_enable(agency_id: AgencyArgument) -> None:
     """Enable a disabled endpoint again; what it held is sent by the next worker run."""
-    from hotline.database import session_scope
+    from hotline.core.database import session_scope
     from integrations.webhooks import service as webhook_service
 
     with session_scope(_factory()) as session:

@@ -39,9 +39,9 @@ from prometheus_client import Histogram
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
-from hotline.audit import service as audit_service
-from hotline.config import Settings
-from hotline.database import is_postgres, utcnow
+from hotline.core.audit import service as audit_service
+from hotline.core.config import Settings
+from hotline.core.database import is_postgres, utcnow
 from integrations.webhooks import service as webhook_service
 from integrations.webhooks import signing
 from integrations.webhooks.models import Referral, WebhookAttempt, WebhookDelivery, WebhookEndpoint

@@ -15,7 +15,7 @@ from pydantic import AnyHttpUrl, BaseModel, BeforeValidator, field_validator
 from pydantic import Field as PydanticField
 from sqlmodel import Field, SQLModel
 
-from hotline.database import JSONDocument, PIIText, UTCDateTime, new_id, utcnow
+from hotline.core.database import JSONDocument, PIIText, UTCDateTime, new_id, utcnow
 from hotline.tips import schemas as tip_schemas
 
 EVENT_TYPES = ("referral.created", "referral.updated", "referral.withdrawn")

@@ -20,10 +20,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from hotline.audit import service as audit_service
-from hotline.auth.models import Actor
-from hotline.config import get_settings
-from hotline.database import is_postgres, utcnow
+from hotline.core.actor import Actor
+from hotline.core.audit import service as audit_service
+from hotline.core.config import get_settings
+from hotline.core.database import is_postgres, utcnow
 from hotline.tips.models import Tip
 from integrations.webhooks import payloads
 from integrations.webhooks.models import (

@@ -19,11 +19,11 @@ import sqlalchemy as sa
 import structlog
 from sqlmodel import Session, col, func, select
 
-from hotline import pagination
-from hotline.audit import service as audit_service
-from hotline.auth.models import Actor, system_actor
-from hotline.config import Settings
-from hotline.database import is_postgres, utcnow
+from hotline.core import pagination
+from hotline.core.actor import Actor, system_actor
+from hotline.core.audit import service as audit_service
+from hotline.core.config import Settings
+from hotline.core.database import is_postgres, utcnow
 from hotline.tips.models import Tip
 from integrations.webhooks import outbox, payloads, signing
 from integrations.webhooks.models import (

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import col, select
 
-from hotline.audit.models import AuditEvent
-from hotline.database import utcnow
+from hotline.core.audit.models import AuditEvent
+from hotline.core.database import utcnow
 from hotline.tips.models import Tip, TipAttachment
 from hotline.worker import Job, Worker, WorkerContext
 from integrations.twilio import jobs as twilio_jobs

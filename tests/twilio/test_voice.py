@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from hotline.audit.models import AuditEvent
 from hotline.cases.models import CaseTip
+from hotline.core.audit.models import AuditEvent
 from hotline.tips.models import Tip, TipAttachment
 from hotline.triage import flows as triage_flows
 from integrations.twilio import flows as twilio_flows

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
-from hotline.auth.models import system_actor
-from hotline.config import Settings
+from hotline.core.actor import system_actor
+from hotline.core.config import Settings
 from hotline.tips import flows as tip_flows
 from hotline.tips.models import Tip
 from hotline.tips.schemas import TipIn

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from hotline.audit import service as audit_service
-from hotline.auth.models import Role
+from hotline.core.actor import Role
+from hotline.core.audit import service as audit_service
 from integrations.webhooks import service as webhook_service
 from integrations.webhooks.models import Referral, SupervisorAlert
 from routing import service as routing_service

@@ -12,9 +12,9 @@ import pytest
 from sqlmodel import col, select
 from standardwebhooks.webhooks import Webhook
 
-from hotline.audit import service as audit_service
-from hotline.database import utcnow
-from hotline.logs import configure_logging
+from hotline.core.audit import service as audit_service
+from hotline.core.database import utcnow
+from hotline.core.logs import configure_logging
 from integrations.webhooks import service as webhook_service
 from integrations.webhooks.delivery import parse_retry_after, retry_delay
 from integrations.webhooks.models import SupervisorAlert, WebhookAttempt, WebhookEndpoint

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlmodel import col, func, select
 
-from hotline.audit import service as audit_service
+from hotline.core.audit import service as audit_service
 from hotline.tips import service as tip_service
 from hotline.tips.models import TipPerson
 from hotline.tips.schemas import TipIn

@@ -14,7 +14,7 @@ from collections import Counter
 import pytest
 from sqlmodel import func, select
 
-from hotline.auth.models import system_actor
+from hotline.core.actor import system_actor
 from hotline.tips import flows as tip_flows
 from hotline.tips.schemas import TipIn
 from integrations.webhooks.models import WebhookAttempt, WebhookDelivery

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from hotline.database import JSONDocument, UTCDateTime, utcnow
+from hotline.core.database import JSONDocument, UTCDateTime, utcnow
 
 GENESIS_HASH = "0" * 64
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from hotline import crypto
+from hotline.core import crypto
 
 DEFAULT_SQLITE_FILE = "hotline.db"
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev", "development"}
@@ -265,7 +265,7 @@ class Settings(BaseSettings):
                     "HOTLINE_MATCHING_KEY must be set to a random value of 32+ characters in production"
                 )
         try:
-            keyring = crypto.keyring_from(self)
+            keyring = self.keyring()
         except crypto.DataKeyError as exc:
             raise ValueError(f"HOTLINE_DATA_KEYS / HOTLINE_DATA_KEY_ID: {exc}") from exc
         if self.environment == "production" and crypto.DEVELOPMENT_KEY in keyring.keys.values():
@@ -295,6 +295,15 @@ class Settings(BaseSettings):
     def webhook_retry_delays(self) -> list[float]:
         """Seconds before each attempt; its length is the number of attempts before a dead letter."""
         return [float(part) for part in self.webhook_retry_schedule.split(",")]
+
+    def keyring(self) -> crypto.Keyring:
+        """The data keys personal columns are encrypted with (HOTLINE_DATA_KEYS, HOTLINE_DATA_KEY_ID)."""
+        return crypto.Keyring.parse(self.data_keys.get_secret_value(), self.data_key_id or None)
+
+    @property
+    def lookup_secret(self) -> bytes:
+        """Keys the lookup and blocking hashes (HOTLINE_MATCHING_KEY)."""
+        return self.matching_key.get_secret_value().encode()
 
     @property
     def is_sqlite(self) -> bool:

@@ -18,9 +18,9 @@ import structlog
 from sqlalchemy import event
 from sqlmodel import Session, select
 
-from hotline.audit.models import GENESIS_HASH, AuditEvent
-from hotline.auth.models import Actor
-from hotline.database import utcnow
+from hotline.core.actor import Actor
+from hotline.core.audit.models import GENESIS_HASH, AuditEvent
+from hotline.core.database import utcnow
 
 _PENDING_KEY = "hotline_audit_pending"
 # Any constant identifies the chain's advisory lock on PostgreSQL.

@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hotline.ops import metrics
+from hotline.core import metrics
 
 log = structlog.get_logger("hotline.request")
 

@@ -20,7 +20,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, SQLModel
 
-from hotline import crypto
+from hotline.core import crypto
+from hotline.core.config import Settings
 
 # Stable constraint names, so migrations are reviewable and downgrades can name what they drop.
 SQLModel.metadata.naming_convention = {
@@ -70,8 +71,8 @@ class PIIText(sa.types.TypeDecorator):
     """Text that identifies or describes a person (names, phones, emails, addresses, narratives).
 
     Every such column uses this type so that protection at rest is applied in one place: values are encrypted
-    on the way in and decrypted on the way out (`hotline.crypto`). The database cannot compare or search them:
-    rows are found by a keyed hash in a column of its own (`hotline.crypto.lookup_hash`).
+    on the way in and decrypted on the way out (`core.crypto`). The database cannot compare or search them:
+    rows are found by a keyed hash in a column of its own (`hotline.core.crypto.lookup_hash`).
     """
 
     impl = sa.Text
@@ -140,6 +141,18 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, class_=Session, expire_on_commit=False, autoflush=True)
+
+
+def configure_encryption(settings: Settings) -> None:
+    """Give the encrypted column types the keyring and lookup key of these settings (once per process)."""
+    crypto.configure(settings.keyring(), lookup_secret=settings.lookup_secret)
+
+
+def session_factory(settings: Settings) -> sessionmaker[Session]:
+    """Sessions on the database these settings name, with their encryption keys in place: what every entry
+    point (app, CLI, worker) opens the store with."""
+    configure_encryption(settings)
+    return make_session_factory(create_db_engine(settings.database_url))
 
 
 @contextmanager

@@ -9,16 +9,14 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import os
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-if TYPE_CHECKING:
-    from hotline.config import Settings
 
 PREFIX = "v1"
 NONCE_BYTES = 12  # 96 bits: GCM's native nonce size, random per value
@@ -105,34 +103,31 @@ def new_key() -> str:
     return base64.b64encode(os.urandom(32)).decode()
 
 
-# The keyring and the lookup-hash key the database types use. Set by create_app, the CLI and the worker from
-# their settings; read lazily from the environment's settings otherwise (migrations, scripts).
+# The keyring and the lookup-hash key the database types use. Set by the entry points (app factory, CLI,
+# worker, migrations) from their settings through `database.configure_encryption`.
 _keyring: Keyring | None = None
 _lookup_secret: bytes | None = None
 
 
-def configure(settings: Settings) -> Keyring:
+def configure(keyring: Keyring, *, lookup_secret: bytes) -> Keyring:
     global _keyring, _lookup_secret
-    _keyring = keyring_from(settings)
-    _lookup_secret = settings.matching_key.get_secret_value().encode()
-    return _keyring
+    _keyring, _lookup_secret = keyring, lookup_secret
+    return keyring
 
 
-def use(keyring: Keyring | None) -> None:
-    """Replace the keyring in use (tests, key rotation); None reads the settings again on next use."""
+def use(keyring: Keyring) -> None:
+    """Replace the keyring in use (tests, key rotation)."""
     global _keyring
     _keyring = keyring
 
 
-def keyring_from(settings: Settings) -> Keyring:
-    return Keyring.parse(settings.data_keys.get_secret_value(), settings.data_key_id or None)
+def configured() -> bool:
+    return _keyring is not None and _lookup_secret is not None
 
 
 def current() -> Keyring:
     if _keyring is None:
-        from hotline.config import get_settings
-
-        return configure(get_settings())
+        raise RuntimeError("encryption is not configured: call database.configure_encryption(settings) first")
     return _keyring
 
 
@@ -144,12 +139,21 @@ def decrypt(stored: str) -> str:
     return current().decrypt(stored)
 
 
+@lru_cache(maxsize=8)
+def _keyed(secret: bytes) -> hmac.HMAC:
+    return hmac.new(secret, digestmod=hashlib.sha256)
+
+
+def key_hash(secret: bytes, kind: str, value: str) -> int:
+    """A signed 64-bit keyed hash (fits a BIGINT column and a PostgreSQL advisory lock)."""
+    keyed = _keyed(secret).copy()  # the key's padding is hashed once, not for every key
+    keyed.update(f"{kind}\x1f{value}".encode())
+    return int.from_bytes(keyed.digest()[:8], "big", signed=True)
+
+
 def lookup_hash(kind: str, value: str) -> int:
     """A keyed hash (HMAC-SHA256 under HOTLINE_MATCHING_KEY, 64 bits) of a normalised value, for columns that
     find rows by an encrypted value (a texter's number, a name word in case search) without storing it."""
-    from hotline.matching import blocking
-
     if _lookup_secret is None:
-        current()
-    assert _lookup_secret is not None
-    return blocking.key_hash(_lookup_secret, f"lookup:{kind}", value)
+        raise RuntimeError("encryption is not configured: call database.configure_encryption(settings) first")
+    return key_hash(_lookup_secret, f"lookup:{kind}", value)
