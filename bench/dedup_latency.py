@@ -317,7 +317,7 @@ def measure_match(factory, payloads: list[dict[str, Any]], max_seconds: float) -
 
 def measure_place(factory, payloads: list[dict[str, Any]], max_seconds: float) -> list[float]:  # type: ignore[no-untyped-def]
     from hotline.core.actor import system_actor
-    from hotline.tips import flows as tip_flows
+    from hotline.intake import flows as intake_flows
     from hotline.tips.schemas import TipIn
 
     actor = system_actor("bench")
@@ -327,7 +327,7 @@ def measure_place(factory, payloads: list[dict[str, Any]], max_seconds: float) -
         tip_in = TipIn.model_validate(payload)
         with factory() as session:
             started = time.perf_counter()
-            tip_flows.submit_tip(session=session, tip_in=tip_in, actor=actor)
+            intake_flows.submit_tip(session=session, tip_in=tip_in, actor=actor)
             timings.append(time.perf_counter() - started)
         if time.perf_counter() > deadline:
             break

@@ -7,19 +7,16 @@ decision, so a decision can be replayed exactly and a candidate ruleset simulate
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hotline.core import geo
 
-if TYPE_CHECKING:
-    from hotline.triage.classify import Classification
-    from hotline.triage.models import Jurisdiction
-
 # Bumped when a fact is added, removed or changes meaning; stored with each decision.
 FACTS_VERSION = 1
 
+# Worst first: when readings disagree, routing takes the more protective one.
 MINOR_STATUSES = ("confirmed", "likely", "unknown", "adult")
 MINOR_INVOLVED = frozenset({"confirmed", "likely"})
 TRAFFICKING_TYPES = ("sex", "labor", "both", "unknown")
@@ -153,19 +150,39 @@ class TipLike(Protocol):
     def persons(self) -> list[Any]: ...
 
 
-def more_protective_minor_status(first: str, second: str | None) -> str:
-    from hotline.triage.models import MINOR_STATUS_SEVERITY
+class MinorLike(Protocol):
+    status: str
+    min_age: int | None
 
+
+class ClassificationLike(Protocol):
+    """What triage read from a tip (hotline.triage's Classification)."""
+
+    trafficking_type: str
+    urgency: str
+
+    @property
+    def minor(self) -> MinorLike: ...
+
+
+class JurisdictionLike(Protocol):
+    state: str | None
+    county: str | None
+    source: str
+
+
+def more_protective_minor_status(first: str, second: str | None) -> str:
+    """Of two readings, the one that protects a child more (MINOR_STATUSES is worst first)."""
     if second is None:
         return first
-    return first if MINOR_STATUS_SEVERITY[first] >= MINOR_STATUS_SEVERITY[second] else second
+    return first if MINOR_STATUSES.index(first) <= MINOR_STATUSES.index(second) else second
 
 
 def build_facts(
     *,
     tip: TipLike,
-    classification: Classification,
-    jurisdiction: Jurisdiction,
+    classification: ClassificationLike,
+    jurisdiction: JurisdictionLike,
     case_minor_status: str | None,
     case_action: str,
 ) -> RoutingFacts:

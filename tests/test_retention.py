@@ -16,11 +16,11 @@ from hotline.cases.models import Case
 from hotline.core.actor import system_actor
 from hotline.core.audit.models import AuditEvent
 from hotline.core.database import utcnow
+from hotline.decisions.models import RoutingDecision
 from hotline.matching.models import MatchKey
 from hotline.privacy import service as privacy_service
 from hotline.tips.models import Tip, TipAttachment, TipPerson, TipSearchKey
 from integrations.twilio.models import TwilioCall
-from routing.models import RoutingDecision
 from tests.conftest import make_settings
 from tests.factories import tip_payload
 

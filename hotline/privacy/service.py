@@ -21,11 +21,12 @@ from hotline.core.actor import Actor
 from hotline.core.audit import service as audit_service
 from hotline.core.config import Settings
 from hotline.core.database import encrypted_columns, utcnow
+from hotline.decisions.models import RoutingDecision, RoutingOverride
 from hotline.matching.models import MatchDecision, MatchKey
+from hotline.referrals.models import Referral
 from hotline.tips.models import Tip, TipAttachment, TipPerson, TipSearchKey
 from integrations.twilio.models import SmsMessage, SmsSession, TwilioCall
-from integrations.webhooks.models import Referral, WebhookAttempt, WebhookDelivery
-from routing.models import RoutingDecision, RoutingOverride
+from integrations.webhooks.models import WebhookAttempt, WebhookDelivery
 
 # Key rotation
 

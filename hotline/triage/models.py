@@ -10,10 +10,12 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from routing.jurisdiction import Jurisdiction
+from routing.outcome import RoutingOutcome
+
 MinorStatus = Literal["confirmed", "likely", "unknown", "adult"]
 Urgency = Literal["emergency", "high", "normal"]
 CaseAction = Literal["linked", "review", "new"]
-JurisdictionSource = Literal["state", "zip", "city", "area_code", "unknown"]
 
 # Worst first: when tips or evidence disagree, the case takes the more protective reading.
 MINOR_STATUS_SEVERITY: dict[str, int] = {"confirmed": 3, "likely": 2, "unknown": 1, "adult": 0}
@@ -48,34 +50,6 @@ class CaseMatch(BaseModel):
     candidates: list[CaseCandidate] = []
     # Extension: other cases this tip proved to be the same one, merged into `id`.
     merged_case_ids: list[uuid.UUID] = []
-
-
-class Jurisdiction(BaseModel):
-    state: str | None = None
-    county: str | None = None
-    source: JurisdictionSource = "unknown"
-
-
-class RoutingTarget(BaseModel):
-    agency_id: str
-    rule_id: str
-    priority: str
-    sla_minutes: int | None = None
-
-
-class RuleTrace(BaseModel):
-    rule_id: str
-    matched: bool
-    why: str
-
-
-class RoutingOutcome(BaseModel):
-    decision_id: uuid.UUID
-    ruleset_version: str
-    targets: list[RoutingTarget] = []
-    trace: list[RuleTrace] = []
-    # Extension: a rule asked for a supervisor to check this decision.
-    review_required: bool = False
 
 
 class TriageResult(BaseModel):

@@ -355,7 +355,11 @@ def move_tip(
         session,
         reason,
         lambda reason: matching_service.move_tip_to_new_case(
-            session=session, tip_id=tip.id, reason=reason, actor=web_user.actor
+            session=session,
+            settings=request.app.state.settings,
+            tip_id=tip.id,
+            reason=reason,
+            actor=web_user.actor,
         ),
     )
     if decision is None:

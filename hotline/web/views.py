@@ -24,10 +24,11 @@ from hotline.core.audit import service as audit_service
 from hotline.core.audit.models import AuditEvent
 from hotline.core.config import Settings
 from hotline.core.database import MAX_BIGINT
+from hotline.decisions import service as decision_service
 from hotline.deps import SessionDep
+from hotline.intake import flows as intake_flows
 from hotline.matching import service as matching_service
 from hotline.reports import service as report_service
-from hotline.tips import flows as tip_flows
 from hotline.tips import service as tip_service
 from hotline.triage.models import MinorStatus, Urgency
 from hotline.users import service as user_service
@@ -66,7 +67,6 @@ from hotline.web.security import (
     signin_url,
     tokens_match,
 )
-from routing import service as routing_service
 
 router = APIRouter(include_in_schema=False)
 
@@ -216,7 +216,9 @@ async def submit_tip(
     tip_in = forms.validate(form)
     if tip_in is None:
         return render(request, "tips/new.html", context, web_user=web_user, status_code=422)
-    submission = tip_flows.submit_tip(session=session, tip_in=tip_in, actor=web_user.actor)
+    submission = intake_flows.submit_tip(
+        session=session, settings=request.app.state.settings, tip_in=tip_in, actor=web_user.actor
+    )
     return redirect(f"/tips/{submission.tip.id}?submitted=1")
 
 
@@ -344,13 +346,13 @@ def render_case_page(  # type: ignore[no-untyped-def]
     tips = case_service.tips_of_case(session=session, case_id=case.id)
     context = {
         "case": case,
-        "targets": case_service.current_routing_targets(session=session, tips=tips),
+        "targets": decision_service.current_routing_targets(session=session, tips=tips),
         "problem": problem,
         "notice": CASE_NOTICES.get(request.query_params.get("decided", "")),
     }
     if web_user.role == Role.supervisor:
-        routing_decisions = routing_service.list_decisions(
-            session=session, tip_ids=[tip.id for tip in tips], limit=routing_service.MAX_PAGE_SIZE
+        routing_decisions = decision_service.list_decisions(
+            session=session, tip_ids=[tip.id for tip in tips], limit=decision_service.MAX_PAGE_SIZE
         ).items
         match_decisions = matching_service.decisions_for_case(session=session, case_id=case.id)
         context |= {

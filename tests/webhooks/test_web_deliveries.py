@@ -15,7 +15,8 @@ from sqlmodel import select
 from hotline.core.actor import Role
 from hotline.core.audit.models import AuditEvent
 from hotline.core.database import utcnow
-from integrations.webhooks.models import Referral, WebhookDelivery, WebhookEndpoint
+from hotline.referrals.models import Referral
+from integrations.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tests.webhooks.conftest import adult_tip, deliver_until
 from tests.webhooks.receiver import Reply
 

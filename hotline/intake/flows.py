@@ -1,12 +1,17 @@
-"""The triage pipeline for one stored tip: classify, resolve jurisdiction, place in a case, route.
+"""Intake: the one path every channel takes from a submitted tip to a triaged, routed, referred tip.
 
-Deterministic given the tip, the store and the ruleset version, so a decision can be replayed. Runs in one
-transaction: the case link, the assessment and the routing decision commit together or not at all.
+The tip is committed before anything slow happens, so an acknowledged tip is never lost: if triage fails or
+the process dies, the tip stays 'received' and recovery (`triage_pending`, a worker job) finishes it.
+
+Triage of a stored tip (classify, resolve jurisdiction, place in a case, route, refer) is deterministic given
+the tip, the store and the ruleset version, so a decision can be replayed. It runs in one transaction: the
+case link, the assessment, the routing decision and its referrals commit together or not at all.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
@@ -17,16 +22,55 @@ from hotline.cases import service as case_service
 from hotline.cases.models import Case
 from hotline.core.actor import Actor, system_actor
 from hotline.core.audit import service as audit_service
+from hotline.core.config import Settings
 from hotline.core.database import is_postgres, utcnow
+from hotline.decisions import service as decision_service
 from hotline.matching import service as matching_service
+from hotline.referrals import service as referral_service
+from hotline.tips import service as tip_service
 from hotline.tips.models import Tip
+from hotline.tips.schemas import TipIn
 from hotline.triage import classify
-from hotline.triage.models import CaseMatch, RoutingOutcome, TriageResult
+from hotline.triage.models import CaseMatch, TriageResult
 from routing import facts as routing_facts
 from routing import jurisdiction as routing_jurisdiction
-from routing import service as routing_service
+from routing.outcome import RoutingOutcome
 
 log = structlog.get_logger(__name__)
+
+
+# Submitting a tip
+
+
+@dataclass
+class Submission:
+    tip: Tip
+    created: bool
+
+
+def submit_tip(*, session: Session, settings: Settings, tip_in: TipIn, actor: Actor) -> Submission:
+    """Store a tip (committed: it is durable from here on), then triage it."""
+    tip, created = tip_service.create_tip(session=session, tip_in=tip_in, actor=actor)
+    session.commit()
+    triage_committed_tip(session=session, settings=settings, tip=tip, actor=actor)
+    return Submission(tip=tip, created=created)
+
+
+def triage_committed_tip(*, session: Session, settings: Settings, tip: Tip, actor: Actor) -> None:
+    """Triage a tip that is already committed, if it awaits triage. A failure is logged and leaves the tip
+    'received' for recovery: the caller's answer (an HTTP response, a Twilio reply) never depends on it."""
+    if tip.status != "received":
+        return
+    # A new tip, or a resubmission of one whose triage was interrupted: triage it now.
+    try:
+        triage_tip(session=session, settings=settings, tip=tip, actor=actor)
+    except Exception:
+        session.rollback()
+        log.exception("triage_failed", tip_id=str(tip.id))
+        session.refresh(tip)
+
+
+# Triage of a stored tip
 
 
 def _lock_tip(session: Session, tip_id: uuid.UUID) -> Tip | None:
@@ -48,6 +92,7 @@ def _lock_untriaged(session: Session, tip_id: uuid.UUID) -> Tip | None:
 def _assess(
     *,
     session: Session,
+    settings: Settings,
     tip: Tip,
     case: Case,
     case_match: CaseMatch,
@@ -76,12 +121,14 @@ def _assess(
         case_action=case_match.action,
     )
     routing = previous_routing
-    if routing is None or routing_service.facts_changed(
+    if routing is None or decision_service.facts_changed(
         session=session, decision_id=routing.decision_id, facts=facts
     ):
-        routing = routing_service.route_tip(
+        decision = decision_service.route_tip(
             session=session, tip=tip, case_id=case.id, facts=facts, actor=actor
         )
+        referral_service.follow_decision(session=session, settings=settings, decision=decision, actor=actor)
+        routing = decision_service.outcome_of(decision)
     result = TriageResult(
         tip_id=tip.id,
         external_id=tip.external_id,
@@ -102,7 +149,7 @@ def _assess(
     return result
 
 
-def triage_tip(*, session: Session, tip: Tip, actor: Actor) -> TriageResult:
+def triage_tip(*, session: Session, settings: Settings, tip: Tip, actor: Actor) -> TriageResult:
     """Triage a stored tip and commit. A tip already triaged is left alone and its stored result returned."""
     locked = _lock_untriaged(session, tip.id)
     if locked is None:
@@ -110,8 +157,10 @@ def triage_tip(*, session: Session, tip: Tip, actor: Actor) -> TriageResult:
         return TriageResult.model_validate(tip.triage)
     tip = locked
 
-    case, case_match = matching_service.place_tip(session=session, tip=tip, actor=actor)
-    result = _assess(session=session, tip=tip, case=case, case_match=case_match, actor=actor)
+    case, case_match = matching_service.place_tip(session=session, settings=settings, tip=tip, actor=actor)
+    result = _assess(
+        session=session, settings=settings, tip=tip, case=case, case_match=case_match, actor=actor
+    )
     tip.triaged_at = tip.updated_at
     audit_service.record(
         session,
@@ -136,7 +185,7 @@ def triage_tip(*, session: Session, tip: Tip, actor: Actor) -> TriageResult:
 
 
 def retriage_tip(
-    *, session: Session, tip: Tip, actor: Actor, reason: str = "content changed"
+    *, session: Session, settings: Settings, tip: Tip, actor: Actor, reason: str = "content changed"
 ) -> TriageResult:
     """Assess a triaged tip again after its content grew (a later text in an SMS session, a late voicemail
     transcript), and commit. The tip keeps its case (what it now names is filed under that case for later
@@ -150,7 +199,7 @@ def retriage_tip(
         raise ValueError(f"tip {tip.id} does not exist")
     tip = locked
     if tip.status == "received":
-        return triage_tip(session=session, tip=tip, actor=actor)
+        return triage_tip(session=session, settings=settings, tip=tip, actor=actor)
     if tip.status != "triaged" or tip.triage is None:
         raise ValueError(f"tip {tip.id} is {tip.status}: only a triaged tip is re-assessed")
 
@@ -158,9 +207,10 @@ def retriage_tip(
     case = case_of(session, tip)
     if case is None:
         raise ValueError(f"tip {tip.id} is triaged but in no case")
-    matching_service.file_tip_keys(session=session, tip=tip, case_id=case.id)
+    matching_service.file_tip_keys(session=session, settings=settings, tip=tip, case_id=case.id)
     result = _assess(
         session=session,
+        settings=settings,
         tip=tip,
         case=case,
         case_match=previous.case,
@@ -191,7 +241,11 @@ def retriage_tip(
 
 
 def triage_pending(
-    *, session_factory: sessionmaker[Session], older_than: timedelta = timedelta(seconds=30), limit: int = 100
+    *,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    older_than: timedelta = timedelta(seconds=30),
+    limit: int = 100,
 ) -> int:
     """Triage tips left 'received' by an interrupted process. Returns how many were triaged."""
     cutoff = utcnow() - older_than
@@ -210,7 +264,7 @@ def triage_pending(
             if tip is None or tip.status != "received":
                 continue
             try:
-                triage_tip(session=session, tip=tip, actor=actor)
+                triage_tip(session=session, settings=settings, tip=tip, actor=actor)
                 done += 1
             except Exception:
                 session.rollback()

@@ -8,8 +8,8 @@ from fastapi import APIRouter, HTTPException, Response, status
 
 from hotline.access import service as access_service
 from hotline.cases import service as case_service
-from hotline.deps import AdvocateActor, SessionDep
-from hotline.tips import flows as tip_flows
+from hotline.deps import AdvocateActor, SessionDep, SettingsDep
+from hotline.intake import flows as intake_flows
 from hotline.tips import service as tip_service
 from hotline.tips.schemas import TipIn, TipOut
 
@@ -22,9 +22,11 @@ router = APIRouter(prefix="/api/v1/tips", tags=["tips"])
     status_code=status.HTTP_201_CREATED,
     responses={200: {"model": TipOut, "description": "This external_id was seen before: the stored tip"}},
 )
-def submit_tip(tip_in: TipIn, session: SessionDep, actor: AdvocateActor, response: Response) -> TipOut:
+def submit_tip(
+    tip_in: TipIn, session: SessionDep, settings: SettingsDep, actor: AdvocateActor, response: Response
+) -> TipOut:
     """Store a tip, triage it and route it. Idempotent on `external_id` (per channel)."""
-    submission = tip_flows.submit_tip(session=session, tip_in=tip_in, actor=actor)
+    submission = intake_flows.submit_tip(session=session, settings=settings, tip_in=tip_in, actor=actor)
     if not submission.created:
         response.status_code = status.HTTP_200_OK
     tip = submission.tip

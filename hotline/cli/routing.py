@@ -14,26 +14,26 @@ from typing import Annotated
 
 import sqlalchemy as sa
 import typer
-from rich.console import Console
 
+from hotline.agencies import service as agency_service
+from hotline.cli.base import app, err, load_settings, session_factory
 from hotline.core.actor import system_actor
-from hotline.core.config import get_settings
+from hotline.core.database import READ_ONLY, session_scope
+from hotline.decisions import service as decision_service
+from routing import directory as routing_directory
+from routing.engine import check_ruleset
 
 rules_app = typer.Typer(
     help="Routing rulesets: validate, simulate, publish, list versions.", no_args_is_help=True
 )
 directory_app = typer.Typer(help="The agency directory.", no_args_is_help=True)
-err = Console(stderr=True)
+app.add_typer(rules_app, name="rules")
+app.add_typer(directory_app, name="directory")
+
 
 _DURATION = re.compile(r"^(\d+)([dhw])$")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text")]
 RulesFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A ruleset YAML file")]
-
-
-def _factory():  # type: ignore[no-untyped-def]
-    from hotline.cli import _session_factory
-
-    return _session_factory()
 
 
 def parse_since(value: str) -> timedelta:
@@ -47,16 +47,14 @@ def parse_since(value: str) -> timedelta:
 
 def _known_agencies() -> dict[str, str]:
     """The shipped directory, plus whatever the database has (when there is one): validate needs no DB."""
-    from routing import directory as routing_directory
-    from routing import service as routing_service
 
     kinds = routing_directory.shipped_directory().kinds()
-    url = sa.make_url(get_settings().database_url)
+    url = sa.make_url(load_settings().database_url)
     if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).exists()):
         return kinds  # no database yet (a fresh clone): don't create one just to validate
     try:
-        with _factory()() as session:
-            kinds.update(routing_service.agency_kinds(session=session))
+        with session_factory()() as session:
+            kinds.update(agency_service.agency_kinds(session=session))
     except sa.exc.SQLAlchemyError:
         err.print("note: no database to read the directory from; validating against the shipped directory")
     return kinds
@@ -65,7 +63,6 @@ def _known_agencies() -> dict[str, str]:
 @rules_app.command("validate")
 def rules_validate(file: RulesFile, as_json: JsonOption = False) -> None:
     """Check a ruleset file (every problem with its line and rule) and run its tests. Writes nothing."""
-    from routing.engine import check_ruleset
 
     engine, problems = check_ruleset(
         file.read_text(encoding="utf-8"), file=str(file), agencies=_known_agencies()
@@ -101,13 +98,11 @@ def rules_publish(
     comment: Annotated[str | None, typer.Option(help="Why this change")] = None,
 ) -> None:
     """Publish a ruleset as the new active version: refused unless it validates and its tests pass."""
-    from hotline.core.database import session_scope
-    from routing import service as routing_service
 
     name = author or getpass.getuser()
     try:
-        with session_scope(_factory()) as session:
-            ruleset = routing_service.publish_ruleset(
+        with session_scope(session_factory()) as session:
+            ruleset = decision_service.publish_ruleset(
                 session=session,
                 text=file.read_text(encoding="utf-8"),
                 source=file.name,
@@ -116,12 +111,12 @@ def rules_publish(
                 comment=comment,
             )
             version, content_hash = ruleset.version, ruleset.content_hash
-    except routing_service.RulesetRefused as exc:
+    except decision_service.RulesetRefused as exc:
         for problem in exc.problems:
             typer.echo(str(problem), err=True)
         err.print("[red]refused:[/red] nothing was published")
         raise typer.Exit(1) from exc
-    except routing_service.PublishConflict as exc:
+    except decision_service.PublishConflict as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from exc
     typer.echo(json.dumps({"version": version, "content_hash": content_hash, "author": name}))
@@ -136,22 +131,20 @@ def rules_simulate(
     as_json: JsonOption = False,
 ) -> None:
     """Re-route past decisions under a candidate ruleset and show what would change. Writes nothing."""
-    from hotline.core.database import READ_ONLY
-    from routing import service as routing_service
 
     cutoff = datetime.now(UTC) - parse_since(since)
-    factory = _factory()
+    factory = session_factory()
     with factory() as session:
         session.connection(execution_options=READ_ONLY)
         try:
-            result = routing_service.simulate(
+            result = decision_service.simulate(
                 session=session,
                 text=file.read_text(encoding="utf-8"),
                 source=str(file),
                 since=cutoff,
                 examples=examples,
             )
-        except routing_service.RulesetRefused as exc:
+        except decision_service.RulesetRefused as exc:
             for problem in exc.problems:
                 typer.echo(str(problem), err=True)
             raise typer.Exit(1) from exc
@@ -189,10 +182,9 @@ def rules_simulate(
 @rules_app.command("list")
 def rules_list(as_json: JsonOption = False) -> None:
     """Published versions, newest (active) first."""
-    from routing import service as routing_service
 
-    with _factory()() as session:
-        versions = routing_service.list_rulesets(session=session)
+    with session_factory()() as session:
+        versions = decision_service.list_rulesets(session=session)
     if as_json:
         typer.echo(json.dumps([version.model_dump(mode="json") for version in versions]))
         return
@@ -208,10 +200,9 @@ def rules_list(as_json: JsonOption = False) -> None:
 @rules_app.command("show")
 def rules_show(version: Annotated[int, typer.Argument(help="A published version")]) -> None:
     """Print a published version's YAML exactly as it was published."""
-    from routing import service as routing_service
 
-    with _factory()() as session:
-        ruleset = routing_service.get_ruleset(session=session, version=version)
+    with session_factory()() as session:
+        ruleset = decision_service.get_ruleset(session=session, version=version)
         if ruleset is None:
             err.print(f"[red]error:[/red] no ruleset version {version}")
             raise typer.Exit(1)
@@ -221,11 +212,9 @@ def rules_show(version: Annotated[int, typer.Argument(help="A published version"
 @directory_app.command("sync")
 def directory_sync() -> None:
     """Load the shipped agency directory into the database (idempotent; contact details are kept)."""
-    from hotline.core.database import session_scope
-    from routing import service as routing_service
 
-    with session_scope(_factory()) as session:
-        result = routing_service.sync_directory(session=session, actor=system_actor("cli"))
+    with session_scope(session_factory()) as session:
+        result = agency_service.sync_directory(session=session, actor=system_actor("cli"))
     typer.echo(
         json.dumps(
             {
@@ -245,12 +234,10 @@ def directory_list(
     as_json: JsonOption = False,
 ) -> None:
     """The agencies routing can name."""
-    from hotline.core.database import session_scope
-    from routing import service as routing_service
 
-    with session_scope(_factory()) as session:
-        routing_service.sync_directory(session=session, actor=system_actor("cli"))
-        found = routing_service.list_agencies(session=session, kind=kind)
+    with session_scope(session_factory()) as session:
+        agency_service.sync_directory(session=session, actor=system_actor("cli"))
+        found = agency_service.list_agencies(session=session, kind=kind)
         rows = [
             {
                 "id": agency.id,

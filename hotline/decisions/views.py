@@ -11,14 +11,10 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 
 from hotline.core import pagination
 from hotline.core.database import MAX_INTEGER
-from hotline.deps import AdminActor, AdvocateActor, SessionDep, SupervisorActor
-from routing import service as routing_service
-from routing.models import (
-    AgencyContactIn,
-    AgencyOut,
+from hotline.decisions import service as decision_service
+from hotline.decisions.models import (
     DecisionOut,
     DecisionPage,
-    OverrideIn,
     ReplayOut,
     RulesetIn,
     RulesetOut,
@@ -27,11 +23,11 @@ from routing.models import (
     SimulationOut,
     ValidationOut,
 )
+from hotline.deps import SessionDep, SupervisorActor
 from routing.source import Problem
 
 decisions = APIRouter(prefix="/api/v1/decisions", tags=["routing"])
 rulesets = APIRouter(prefix="/api/v1/rulesets", tags=["routing"])
-agencies = APIRouter(prefix="/api/v1/agencies", tags=["routing"])
 
 
 def _unprocessable(problems: list[Problem]) -> HTTPException:
@@ -60,14 +56,14 @@ def list_decisions(
     decided_from: Annotated[date | datetime | None, Query(description="inclusive")] = None,
     decided_to: Annotated[date | datetime | None, Query(description="a date includes that day")] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=routing_service.MAX_PAGE_SIZE)] = 50,
+    limit: Annotated[int, Query(ge=1, le=decision_service.MAX_PAGE_SIZE)] = 50,
 ) -> DecisionPage:
     """Routing decisions, newest first, with their current targets."""
     start, end = pagination.start_of(decided_from), pagination.start_of(decided_to, next_day=True)
     if start and end and start >= end:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "decided_from must be before decided_to")
     try:
-        return routing_service.list_decisions(
+        return decision_service.list_decisions(
             session=session,
             tip_id=tip_id,
             case_id=case_id,
@@ -80,17 +76,17 @@ def list_decisions(
             cursor=cursor,
             limit=limit,
         )
-    except routing_service.InvalidCursor as exc:
+    except decision_service.InvalidCursor as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"cursor: {exc}") from exc
 
 
 @decisions.get("/{decision_id}", response_model=DecisionOut)
 def read_decision(decision_id: uuid.UUID, session: SessionDep, actor: SupervisorActor) -> DecisionOut:
     """A decision: the facts it saw, the ruleset version, original and current targets, trace, overrides."""
-    decision = routing_service.get_decision(session=session, decision_id=decision_id)
+    decision = decision_service.get_decision(session=session, decision_id=decision_id)
     if decision is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no decision with this id")
-    return routing_service.decision_out(session=session, decision=decision)
+    return decision_service.decision_out(session=session, decision=decision)
 
 
 @decisions.post("/{decision_id}/replay", response_model=ReplayOut)
@@ -98,28 +94,11 @@ def replay_decision(decision_id: uuid.UUID, session: SessionDep, actor: Supervis
     """Re-evaluate the stored facts under the stored ruleset version (must reproduce the decision) and
     under the active version (shows what would differ today). Changes nothing."""
     try:
-        replay = routing_service.replay_decision(session=session, decision_id=decision_id, actor=actor)
-    except routing_service.NotFound as exc:
+        replay = decision_service.replay_decision(session=session, decision_id=decision_id, actor=actor)
+    except decision_service.NotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no decision with this id") from exc
     session.commit()
     return replay
-
-
-@decisions.post("/{decision_id}/override", response_model=DecisionOut)
-def override_decision(
-    decision_id: uuid.UUID, override_in: OverrideIn, session: SessionDep, actor: SupervisorActor
-) -> DecisionOut:
-    """Replace the decision's targets, with a mandatory reason. The original stays visible."""
-    try:
-        decision = routing_service.override_decision(
-            session=session, decision_id=decision_id, override_in=override_in, actor=actor
-        )
-    except routing_service.NotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no decision with this id") from exc
-    except routing_service.OverrideRefused as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
-    session.commit()
-    return routing_service.decision_out(session=session, decision=decision)
 
 
 # Rulesets
@@ -128,7 +107,7 @@ def override_decision(
 @rulesets.get("", response_model=list[RulesetSummary])
 def list_rulesets(session: SessionDep, actor: SupervisorActor) -> list[RulesetSummary]:
     """Every published version, newest (active) first."""
-    return routing_service.list_rulesets(session=session)
+    return decision_service.list_rulesets(session=session)
 
 
 @rulesets.get("/{version}", response_model=RulesetOut)
@@ -136,7 +115,7 @@ def read_ruleset(
     version: Annotated[int, Path(ge=1, le=MAX_INTEGER)], session: SessionDep, actor: SupervisorActor
 ) -> RulesetOut:
     """One version, with its YAML exactly as published."""
-    ruleset = routing_service.ruleset_out(session=session, version=version)
+    ruleset = decision_service.ruleset_out(session=session, version=version)
     if ruleset is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no ruleset with this version")
     return ruleset
@@ -145,14 +124,14 @@ def read_ruleset(
 @rulesets.post("/validate", response_model=ValidationOut)
 def validate_ruleset(ruleset_in: RulesetIn, session: SessionDep, actor: SupervisorActor) -> ValidationOut:
     """Check a candidate ruleset and run its tests. Writes nothing."""
-    engine, problems = routing_service.check_candidate(
+    engine, problems = decision_service.check_candidate(
         session=session, text=ruleset_in.content, source=ruleset_in.source
     )
     return ValidationOut(
         ok=engine is not None and not problems,
         rules=len(engine.all_rules) if engine else 0,
         tests=len(engine.source.tests) if engine else 0,
-        problems=routing_service.problems_out(problems),
+        problems=decision_service.problems_out(problems),
     )
 
 
@@ -164,14 +143,14 @@ def simulate_ruleset(
     nothing."""
     since = datetime.now(UTC) - timedelta(days=simulation_in.since_days)
     try:
-        return routing_service.simulate(
+        return decision_service.simulate(
             session=session,
             text=simulation_in.content,
             source=simulation_in.source,
             since=since,
             examples=simulation_in.examples,
         )
-    except routing_service.RulesetRefused as exc:
+    except decision_service.RulesetRefused as exc:
         raise _unprocessable(exc.problems) from exc
 
 
@@ -181,7 +160,7 @@ def publish_ruleset(
 ) -> RulesetOut:
     """Publish a ruleset as the new active version; refused (422) unless it validates and its tests pass."""
     try:
-        ruleset = routing_service.publish_ruleset(
+        ruleset = decision_service.publish_ruleset(
             session=session,
             text=ruleset_in.content,
             source=ruleset_in.source,
@@ -189,65 +168,17 @@ def publish_ruleset(
             actor=actor,
             comment=ruleset_in.comment,
         )
-    except routing_service.RulesetRefused as exc:
+    except decision_service.RulesetRefused as exc:
         raise _unprocessable(exc.problems) from exc
-    except routing_service.PublishConflict as exc:
+    except decision_service.PublishConflict as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     session.commit()
     response.headers["Location"] = f"/api/v1/rulesets/{ruleset.version}"
-    published = routing_service.ruleset_out(session=session, version=ruleset.version)
+    published = decision_service.ruleset_out(session=session, version=ruleset.version)
     assert published is not None
     return published
-
-
-# The agency directory
-
-
-def _agency_out(agency: object) -> AgencyOut:
-    return AgencyOut.model_validate(agency, from_attributes=True)
-
-
-@agencies.get("", response_model=list[AgencyOut])
-def list_agencies(
-    session: SessionDep,
-    actor: AdvocateActor,
-    kind: Annotated[str | None, Query(max_length=32)] = None,
-    jurisdiction: Annotated[str | None, Query(max_length=2, description="USPS code, or US")] = None,
-) -> list[AgencyOut]:
-    """The directory routing sends cases to (synced from the shipped file on first use)."""
-    routing_service.sync_directory(session=session, actor=actor)
-    session.commit()
-    found = routing_service.list_agencies(
-        session=session, kind=kind, jurisdiction=jurisdiction.upper() if jurisdiction else None
-    )
-    return [_agency_out(agency) for agency in found]
-
-
-@agencies.get("/{agency_id}", response_model=AgencyOut)
-def read_agency(agency_id: str, session: SessionDep, actor: AdvocateActor) -> AgencyOut:
-    agency = routing_service.get_agency(session=session, agency_id=agency_id)
-    if agency is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no agency with this id")
-    return _agency_out(agency)
-
-
-@agencies.patch("/{agency_id}/contact", response_model=AgencyOut)
-def set_agency_contact(
-    agency_id: str, contact: AgencyContactIn, session: SessionDep, actor: AdminActor
-) -> AgencyOut:
-    """Fill in how to reach an agency (from the agency itself). Only the fields sent change."""
-    routing_service.sync_directory(session=session, actor=actor)
-    try:
-        agency = routing_service.set_agency_contact(
-            session=session, agency_id=agency_id, contact=contact, actor=actor
-        )
-    except routing_service.NotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no agency with this id") from exc
-    session.commit()
-    return _agency_out(agency)
 
 
 router = APIRouter()
 router.include_router(decisions)
 router.include_router(rulesets)
-router.include_router(agencies)

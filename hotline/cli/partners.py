@@ -11,14 +11,16 @@ from datetime import timedelta
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from hotline.cli.base import app, err, load_settings, session_factory
 from hotline.core.actor import system_actor
-from hotline.core.config import get_settings
+from hotline.core.database import session_scope
+from integrations.webhooks import service as webhook_service
 
 partners_app = typer.Typer(help="Partner agencies' webhook endpoints.", no_args_is_help=True)
-err = Console(stderr=True)
 ACTOR = system_actor("cli")
+app.add_typer(partners_app, name="partners")
+
 
 AgencyArgument = Annotated[str, typer.Argument(help="The agency id, e.g. cps-tx (hotline directory list)")]
 FieldsOption = Annotated[
@@ -29,18 +31,11 @@ FieldsOption = Annotated[
 ]
 
 
-def _factory():  # type: ignore[no-untyped-def]
-    from hotline.cli import _session_factory
-
-    return _session_factory()
-
-
 def _fields(value: str | None) -> list[str] | None:
     return [part.strip() for part in value.split(",") if part.strip()] if value is not None else None
 
 
 def _endpoint_or_exit(session, agency_id: str):  # type: ignore[no-untyped-def]
-    from integrations.webhooks import service as webhook_service
 
     endpoint = webhook_service.endpoint_for_agency(session=session, agency_id=agency_id)
     if endpoint is None:
@@ -61,18 +56,16 @@ def partners_add(
     fields: FieldsOption = None,
 ) -> None:
     """Register an agency's webhook endpoint and print its signing secret (stdout, once)."""
-    from hotline.core.database import session_scope
-    from integrations.webhooks import service as webhook_service
 
     try:
-        with session_scope(_factory()) as session:
+        with session_scope(session_factory()) as session:
             endpoint, secret = webhook_service.register_endpoint(
                 session=session,
                 agency_id=agency_id,
                 url=url,
                 fields=_fields(fields),
                 actor=ACTOR,
-                settings=get_settings(),
+                settings=load_settings(),
             )
             [out] = webhook_service.endpoint_out(session, [endpoint])
     except webhook_service.Refused as exc:
@@ -88,9 +81,8 @@ def partners_list(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object a line")] = False,
 ) -> None:
     """Every endpoint with its health (never its secret)."""
-    from integrations.webhooks import service as webhook_service
 
-    with _factory()() as session:
+    with session_factory()() as session:
         endpoints = webhook_service.list_endpoints(session=session)
     for endpoint in endpoints:
         if as_json:
@@ -124,12 +116,10 @@ def partners_rotate_secret(
     ] = None,
 ) -> None:
     """A new secret for an endpoint (printed on stdout); the old one keeps signing during the grace period."""
-    from hotline.core.database import session_scope
-    from integrations.webhooks import service as webhook_service
 
-    settings = get_settings()
+    settings = load_settings()
     hours = grace_hours if grace_hours is not None else settings.webhook_rotation_grace_hours
-    with session_scope(_factory()) as session:
+    with session_scope(session_factory()) as session:
         endpoint = _endpoint_or_exit(session, agency_id)
         secret = webhook_service.rotate_secret(
             session=session, endpoint=endpoint, actor=ACTOR, grace=timedelta(hours=hours)
@@ -148,11 +138,9 @@ def partners_update(
     ] = False,
 ) -> None:
     """Change an endpoint's URL or the fields it receives."""
-    from hotline.core.database import session_scope
-    from integrations.webhooks import service as webhook_service
 
     try:
-        with session_scope(_factory()) as session:
+        with session_scope(session_factory()) as session:
             endpoint = _endpoint_or_exit(session, agency_id)
             webhook_service.update_endpoint(
                 session=session,
@@ -161,7 +149,7 @@ def partners_update(
                 fields=_fields(fields),
                 clear_fields=all_fields,
                 actor=ACTOR,
-                settings=get_settings(),
+                settings=load_settings(),
             )
             [out] = webhook_service.endpoint_out(session, [endpoint])
     except webhook_service.Refused as exc:
@@ -172,10 +160,8 @@ def partners_update(
 @partners_app.command("enable")
 def partners_enable(agency_id: AgencyArgument) -> None:
     """Enable a disabled endpoint again; what it held is sent by the next worker run."""
-    from hotline.core.database import session_scope
-    from integrations.webhooks import service as webhook_service
 
-    with session_scope(_factory()) as session:
+    with session_scope(session_factory()) as session:
         endpoint = _endpoint_or_exit(session, agency_id)
         released = webhook_service.enable_endpoint(session=session, endpoint=endpoint, actor=ACTOR)
     err.print(f"{agency_id} enabled; {released} held deliveries will be sent")

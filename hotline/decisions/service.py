@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from importlib import resources
@@ -19,19 +18,11 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
+from hotline.agencies import service as agency_service
 from hotline.core import pagination
 from hotline.core.actor import Actor
 from hotline.core.audit import service as audit_service
-from hotline.core.database import utcnow
-from hotline.tips.models import Tip
-from hotline.triage.models import RoutingOutcome, RoutingTarget, RuleTrace
-from routing import directory as routing_directory
-from routing.engine import ENGINE_VERSION, Engine, Evaluation, check_ruleset, compile_ruleset
-from routing.facts import FACTS_VERSION, RoutingFacts
-from routing.models import (
-    Agency,
-    AgencyContactIn,
-    AgencyDirectorySync,
+from hotline.decisions.models import (
     DecisionOut,
     DecisionPage,
     DecisionSummary,
@@ -49,6 +40,10 @@ from routing.models import (
     SimulationExample,
     SimulationOut,
 )
+from hotline.tips.models import Tip
+from routing.engine import ENGINE_VERSION, Engine, Evaluation, check_ruleset, compile_ruleset
+from routing.facts import FACTS_VERSION, RoutingFacts
+from routing.outcome import RoutingOutcome, RoutingTarget, RuleTrace
 from routing.source import Problem
 
 DEFAULT_RULESET_FILE = "rules/default.yaml"
@@ -79,136 +74,6 @@ def problems_out(problems: Iterable[Problem]) -> list[ProblemOut]:
     return [ProblemOut(**problem.as_dict()) for problem in problems]
 
 
-# The directory
-
-
-@dataclass(frozen=True)
-class SyncResult:
-    version: str
-    created: int
-    updated: int
-    deactivated: int
-    already_synced: bool
-
-
-def sync_directory(
-    *, session: Session, actor: Actor, directory: routing_directory.Directory | None = None
-) -> SyncResult:
-    """Load the directory file into the `agency` table. Idempotent; never touches contact details."""
-    directory = directory or routing_directory.shipped_directory()
-    if session.exec(
-        select(AgencyDirectorySync.id).where(AgencyDirectorySync.content_hash == directory.content_hash)
-    ).first():
-        return SyncResult(directory.version, 0, 0, 0, already_synced=True)
-    try:
-        with session.begin_nested():
-            result = _apply_directory(session, directory, actor)
-    except IntegrityError:
-        # Another process synced the same file at the same moment: its rows are the same as ours.
-        return SyncResult(directory.version, 0, 0, 0, already_synced=True)
-    audit_service.record(
-        session,
-        actor=actor,
-        action="directory.synced",
-        subject_type="agency_directory",
-        subject_id=directory.version,
-        detail={
-            "version": directory.version,
-            "content_hash": directory.content_hash,
-            "created": result.created,
-            "updated": result.updated,
-            "deactivated": result.deactivated,
-        },
-    )
-    return result
-
-
-def _apply_directory(session: Session, directory: routing_directory.Directory, actor: Actor) -> SyncResult:
-    existing = {agency.id: agency for agency in session.exec(select(Agency)).all()}
-    created = updated = deactivated = 0
-    now = utcnow()
-    for entry in directory.entries:
-        agency = existing.pop(entry.id, None)
-        # A webhook channel is added when a partner's endpoint is registered, not by the file: keep it.
-        registered = [c for c in agency.channels if c.get("type") == "webhook"] if agency is not None else []
-        shipped = {
-            "name": entry.name,
-            "kind": entry.kind,
-            "jurisdiction": entry.jurisdiction,
-            "channels": [*entry.channels, *registered],
-            "allowed_fields": entry.allowed_fields,
-            "note": entry.note,
-            "active": True,
-        }
-        if agency is None:
-            session.add(Agency(id=entry.id, directory_version=directory.version, **shipped))
-            created += 1
-            continue
-        if any(getattr(agency, key) != value for key, value in shipped.items()):
-            for key, value in shipped.items():
-                setattr(agency, key, value)
-            agency.updated_at = now
-            updated += 1
-        agency.directory_version = directory.version
-    # Entries the file no longer has stay readable (old decisions name them) but receive nothing new.
-    for agency in existing.values():
-        if agency.active and agency.kind != "provider":
-            agency.active, agency.updated_at = False, now
-            deactivated += 1
-    session.add(
-        AgencyDirectorySync(
-            version=directory.version,
-            content_hash=directory.content_hash,
-            agencies=len(directory.entries),
-            synced_by=actor.ref,
-        )
-    )
-    session.flush()
-    return SyncResult(directory.version, created, updated, deactivated, already_synced=False)
-
-
-def agency_kinds(*, session: Session) -> dict[str, str]:
-    """Every agency id routing may name (active entries), with its kind."""
-    return {
-        agency_id: kind
-        for agency_id, kind in session.exec(select(Agency.id, Agency.kind).where(col(Agency.active))).all()
-    }
-
-
-def list_agencies(
-    *, session: Session, kind: str | None = None, jurisdiction: str | None = None
-) -> list[Agency]:
-    query = select(Agency).order_by(col(Agency.jurisdiction), col(Agency.id))
-    if kind:
-        query = query.where(Agency.kind == kind)
-    if jurisdiction:
-        query = query.where(Agency.jurisdiction == jurisdiction)
-    return list(session.exec(query).all())
-
-
-def get_agency(*, session: Session, agency_id: str) -> Agency | None:
-    return session.get(Agency, agency_id)
-
-
-def set_agency_contact(*, session: Session, agency_id: str, contact: AgencyContactIn, actor: Actor) -> Agency:
-    agency = session.get(Agency, agency_id)
-    if agency is None:
-        raise NotFound(agency_id)
-    values = contact.model_dump(exclude_unset=True)
-    agency.contact = {**agency.contact, **values}
-    agency.updated_at = utcnow()
-    session.add(agency)
-    audit_service.record(
-        session,
-        actor=actor,
-        action="agency.contact_updated",
-        subject_type="agency",
-        subject_id=agency.id,
-        detail={"fields": sorted(values)},
-    )
-    return agency
-
-
 # Rulesets
 
 
@@ -226,14 +91,14 @@ def get_ruleset(*, session: Session, version: int) -> Ruleset | None:
 
 def check_candidate(*, session: Session, text: str, source: str) -> tuple[Engine | None, list[Problem]]:
     """Validate a ruleset against the directory in the database and run its tests. Writes nothing."""
-    return check_ruleset(text, file=source, agencies=agency_kinds(session=session))
+    return check_ruleset(text, file=source, agencies=agency_service.agency_kinds(session=session))
 
 
 def publish_ruleset(
     *, session: Session, text: str, source: str, author: str, actor: Actor, comment: str | None = None
 ) -> Ruleset:
     """Store a ruleset as the new active version. Refused (RulesetRefused) unless valid and its tests pass."""
-    sync_directory(session=session, actor=actor)
+    agency_service.sync_directory(session=session, actor=actor)
     engine, problems = check_candidate(session=session, text=text, source=source)
     if engine is None or problems:
         raise RulesetRefused(problems)
@@ -306,7 +171,7 @@ def ensure_active_ruleset(*, session: Session, actor: Actor) -> Ruleset:
 
 
 def engine_for(*, session: Session, ruleset: Ruleset) -> Engine:
-    kinds = agency_kinds(session=session)
+    kinds = agency_service.agency_kinds(session=session)
     return _compiled(ruleset.content, ruleset.source, tuple(sorted(kinds.items())))
 
 
@@ -346,9 +211,10 @@ def _agency_ids_column(targets: Iterable[Mapping[str, Any]]) -> str:
 
 def route_tip(
     *, session: Session, tip: Tip, case_id: uuid.UUID | None, facts: RoutingFacts, actor: Actor
-) -> RoutingOutcome:
-    """Evaluate the active ruleset over the tip's facts and store the decision in the caller's transaction."""
-    sync_directory(session=session, actor=actor)
+) -> RoutingDecision:
+    """Evaluate the active ruleset over the tip's facts and store the decision in the caller's transaction
+    (the caller makes its referrals in the same one: hotline.referrals)."""
+    agency_service.sync_directory(session=session, actor=actor)
     ruleset = ensure_active_ruleset(session=session, actor=actor)
     evaluation = engine_for(session=session, ruleset=ruleset).evaluate(facts)
     targets = [target.as_dict() for target in evaluation.targets]
@@ -384,13 +250,7 @@ def route_tip(
             "review_required": evaluation.review_required,
         },
     )
-    # Partner delivery starts here: the decision's targets go to the outbox in this same transaction, so a
-    # decision is never committed without its referrals or the other way round. (Imported here: the outbox
-    # builds on routing's tables and services.)
-    from integrations.webhooks import outbox as webhook_outbox
-
-    webhook_outbox.referrals_for_decision(session=session, decision=decision, tip=tip, actor=actor)
-    return outcome_of(decision)
+    return decision
 
 
 def facts_changed(*, session: Session, decision_id: uuid.UUID, facts: RoutingFacts) -> bool:
@@ -592,11 +452,12 @@ class OverrideRefused(ValueError):
 def override_decision(
     *, session: Session, decision_id: uuid.UUID, override_in: OverrideIn, actor: Actor
 ) -> RoutingDecision:
-    """Replace a decision's current targets; the rules' original and every earlier override stay visible."""
+    """Replace a decision's current targets; the rules' original and every earlier override stay visible.
+    Referrals follow in the same transaction (hotline.referrals.flows.override_decision)."""
     decision = get_decision(session=session, decision_id=decision_id)
     if decision is None:
         raise NotFound(str(decision_id))
-    known = agency_kinds(session=session)
+    known = agency_service.agency_kinds(session=session)
     unknown = [target.agency_id for target in override_in.targets if target.agency_id not in known]
     if unknown:
         raise OverrideRefused(f"targets: no active agency {', '.join(map(repr, unknown))} in the directory")
@@ -641,11 +502,6 @@ def override_decision(
             "reason_chars": len(override_in.reason),
         },
     )
-    # Partner delivery: referrals for added agencies are created, and for removed ones withdrawn, here, in
-    # this same transaction.
-    from integrations.webhooks import outbox as webhook_outbox
-
-    webhook_outbox.referrals_for_override(session=session, decision=decision, actor=actor)
     return decision
 
 
@@ -748,3 +604,22 @@ def simulate(
         problems=problems_out(problems),
     )
     return result
+
+
+# The agencies a case's tips go to
+
+
+def current_routing_targets(*, session: Session, tips: list[Tip]) -> list[str]:
+    """Agency ids a case's tips are routed to now (overrides applied), in first-routed order."""
+    targets_by_tip = current_targets_by_tip(session=session, tip_ids=[tip.id for tip in tips])
+    return routing_targets_of(tips, targets_by_tip)
+
+
+def routing_targets_of(tips: list[Tip], targets_by_tip: dict[uuid.UUID, list[str]]) -> list[str]:
+    """Agency ids the case's tips are routed to now (supervisor overrides applied), in first-routed order."""
+    targets: list[str] = []
+    for tip in tips:
+        for agency_id in targets_by_tip.get(tip.id, []):
+            if agency_id not in targets:
+                targets.append(agency_id)
+    return targets
