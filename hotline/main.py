@@ -34,7 +34,7 @@ from hotline.matching import views as matching_views
 from hotline.ops import bench as ops_bench
 from hotline.ops import views as ops_views
 from hotline.referrals import views as referral_views
-from hotline.web import views as web_views
+from hotline.web import app as web_app
 from integrations.twilio import views as twilio_views
 from integrations.webhooks import views as webhook_views
 
@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(ops_views.router)
     app.include_router(intake_views.router)
     app.include_router(case_views.router)
-    web_views.install(app)
+    web_app.install(app)
     app.include_router(twilio_views.router)
     app.include_router(decision_views.router)
     app.include_router(agency_views.router)

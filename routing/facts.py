@@ -19,8 +19,11 @@ FACTS_VERSION = 1
 # Worst first: when readings disagree, routing takes the more protective one.
 MINOR_STATUSES = ("confirmed", "likely", "unknown", "adult")
 MINOR_INVOLVED = frozenset({"confirmed", "likely"})
+# Higher is more serious: when tips or evidence disagree, a case takes the more protective reading.
 TRAFFICKING_TYPES = ("sex", "labor", "both", "unknown")
 URGENCIES = ("emergency", "high", "normal")
+MINOR_STATUS_SEVERITY: dict[str, int] = {s: len(MINOR_STATUSES) - 1 - i for i, s in enumerate(MINOR_STATUSES)}
+URGENCY_SEVERITY: dict[str, int] = {u: len(URGENCIES) - 1 - i for i, u in enumerate(URGENCIES)}
 CHANNELS = ("phone", "sms", "web", "email", "api", "import")
 CASE_ACTIONS = ("new", "linked", "review")
 JURISDICTION_SOURCES = ("state", "zip", "city", "area_code", "unknown")

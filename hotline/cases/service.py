@@ -15,7 +15,7 @@ from hotline.core.audit import service as audit_service
 from hotline.core.database import utcnow
 from hotline.tips import service as tip_service
 from hotline.tips.models import Tip
-from hotline.triage.models import MINOR_STATUS_SEVERITY, URGENCY_SEVERITY
+from routing.facts import MINOR_STATUS_SEVERITY, URGENCY_SEVERITY
 
 MAX_PAGE_SIZE = 100
 

@@ -25,13 +25,14 @@ from hotline.core.audit import service as audit_service
 from hotline.core.config import Settings
 from hotline.core.database import is_postgres, utcnow
 from hotline.decisions import service as decision_service
+from hotline.intake.models import TriageResult
 from hotline.matching import service as matching_service
+from hotline.matching.models import CaseMatch
 from hotline.referrals import service as referral_service
 from hotline.tips import service as tip_service
 from hotline.tips.models import Tip
 from hotline.tips.schemas import TipIn
 from hotline.triage import classify
-from hotline.triage.models import CaseMatch, TriageResult
 from routing import facts as routing_facts
 from routing import jurisdiction as routing_jurisdiction
 from routing.outcome import RoutingOutcome

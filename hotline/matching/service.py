@@ -32,6 +32,8 @@ from hotline.core.database import is_postgres, utcnow
 from hotline.matching import blocking, normalize, scoring
 from hotline.matching.models import (
     CandidateOut,
+    CaseCandidate,
+    CaseMatch,
     DecisionOut,
     MatchDecision,
     MatchKey,
@@ -40,7 +42,7 @@ from hotline.matching.models import (
     ReviewPage,
 )
 from hotline.tips.models import Tip, TipPerson
-from hotline.triage.models import MINOR_STATUS_SEVERITY, URGENCY_SEVERITY, CaseCandidate, CaseMatch
+from routing.facts import MINOR_STATUS_SEVERITY, URGENCY_SEVERITY
 
 log = structlog.get_logger(__name__)
 

@@ -27,7 +27,7 @@ from hotline.decisions import service as decision_service
 from hotline.decisions.models import RoutingDecision, RoutingOverride
 from hotline.referrals.models import Referral
 from hotline.tips.models import CHANNELS, Tip
-from hotline.triage.models import MINOR_STATUS_SEVERITY
+from routing.facts import MINOR_STATUS_SEVERITY
 
 MAX_PERIOD_DAYS = 366
 MINOR_STATUSES = tuple(sorted(MINOR_STATUS_SEVERITY, key=MINOR_STATUS_SEVERITY.__getitem__, reverse=True))
