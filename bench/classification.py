@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hotline.auth.models import system_actor
+from hotline.core.actor import system_actor
 from hotline.tips import service as tip_service
 from hotline.tips.models import Tip
 from hotline.tips.schemas import TipIn

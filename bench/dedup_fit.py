@@ -30,7 +30,7 @@ SECRET = b"fit"
 
 
 def profile_of(tip: LabeledTip) -> normalize.Profile:
-    from hotline.auth.models import system_actor
+    from hotline.core.actor import system_actor
 
     stored: Tip = build_tip(tip_in=TipIn.model_validate(tip.payload), actor=system_actor("fit"))
     persons: list[TipPerson] = list(stored.persons)

@@ -256,10 +256,10 @@ def open_store(url: str, *, seed: int) -> tuple[sa.Engine, Any, Seeder]:
     that files blocking keys under the settings' matching key."""
     os.environ["DATABASE_URL"] = url
     import hotline.models  # noqa: F401
-    from hotline.config import get_settings
-    from hotline.database import create_db_engine, make_session_factory
-    from hotline.logs import configure_logging
-    from hotline.migrate import upgrade
+    from hotline.core.config import get_settings
+    from hotline.core.database import create_db_engine, make_session_factory
+    from hotline.core.logs import configure_logging
+    from hotline.core.migrate import upgrade
 
     get_settings.cache_clear()
     settings = get_settings()
@@ -292,7 +292,7 @@ def reports(seeder: Seeder, count: int) -> list[dict[str, Any]]:
 
 
 def measure_match(factory, payloads: list[dict[str, Any]], max_seconds: float) -> list[float]:  # type: ignore[no-untyped-def]
-    from hotline.config import get_settings
+    from hotline.core.config import get_settings
     from hotline.matching import blocking, normalize
     from hotline.matching import service as matching_service
 
@@ -316,8 +316,8 @@ def measure_match(factory, payloads: list[dict[str, Any]], max_seconds: float) -
 
 
 def measure_place(factory, payloads: list[dict[str, Any]], max_seconds: float) -> list[float]:  # type: ignore[no-untyped-def]
-    from hotline.auth.models import system_actor
-    from hotline.tips import flows as tip_flows
+    from hotline.core.actor import system_actor
+    from hotline.intake import flows as intake_flows
     from hotline.tips.schemas import TipIn
 
     actor = system_actor("bench")
@@ -327,7 +327,7 @@ def measure_place(factory, payloads: list[dict[str, Any]], max_seconds: float) -
         tip_in = TipIn.model_validate(payload)
         with factory() as session:
             started = time.perf_counter()
-            tip_flows.submit_tip(session=session, tip_in=tip_in, actor=actor)
+            intake_flows.submit_tip(session=session, tip_in=tip_in, actor=actor)
             timings.append(time.perf_counter() - started)
         if time.perf_counter() > deadline:
             break

@@ -53,14 +53,14 @@ def run_pipeline(tips: list[LabeledTip], url: str) -> dict[str, object]:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import hotline.models  # noqa: F401
-    from hotline.auth.models import system_actor
     from hotline.cases.models import CaseTip
-    from hotline.config import get_settings
-    from hotline.database import create_db_engine, make_session_factory
-    from hotline.logs import configure_logging
+    from hotline.core.actor import system_actor
+    from hotline.core.config import get_settings
+    from hotline.core.database import create_db_engine, make_session_factory
+    from hotline.core.logs import configure_logging
+    from hotline.core.migrate import upgrade
+    from hotline.intake import flows as intake_flows
     from hotline.matching import service as matching_service
-    from hotline.migrate import upgrade
-    from hotline.tips import flows as tip_flows
     from hotline.tips.models import Tip
     from hotline.tips.schemas import TipIn
 
@@ -90,7 +90,7 @@ def run_pipeline(tips: list[LabeledTip], url: str) -> dict[str, object]:
         for index, tip in enumerate(tips, start=1):
             tip_in = TipIn.model_validate(tip.payload)
             with factory() as session:
-                submission = tip_flows.submit_tip(session=session, tip_in=tip_in, actor=actor)
+                submission = intake_flows.submit_tip(session=session, tip_in=tip_in, actor=actor)
                 case = (submission.tip.triage or {}).get("case") or {}
                 actions[tip.payload["external_id"]] = case.get("action", "failed")
                 candidates = case.get("candidates") or []

@@ -75,20 +75,21 @@ def prepare(factory) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]
     """The published ruleset and directory, a webhook endpoint for each state's CPS, and an advocate key."""
     from sqlmodel import select
 
+    from hotline.agencies import service as agency_service
+    from hotline.agencies.models import Agency
     from hotline.auth import service as auth_service
-    from hotline.auth.models import Role, system_actor
-    from hotline.config import get_settings
+    from hotline.core.actor import Role, system_actor
+    from hotline.core.config import get_settings
+    from hotline.decisions import service as decision_service
     from hotline.ops.bench import BARE_TABLE_DDL
     from integrations.webhooks import service as webhook_service
-    from routing import service as routing_service
-    from routing.models import Agency
 
     actor = system_actor("bench")
     settings = get_settings()
     with factory() as session:
         session.execute(sa.text(BARE_TABLE_DDL))
-        routing_service.sync_directory(session=session, actor=actor)
-        routing_service.ensure_active_ruleset(session=session, actor=actor)
+        agency_service.sync_directory(session=session, actor=actor)
+        decision_service.ensure_active_ruleset(session=session, actor=actor)
         registered = []
         for agency_id in session.exec(select(Agency.id).where(Agency.id.startswith("cps-"))).all():  # type: ignore[attr-defined]
             if webhook_service.endpoint_for_agency(session=session, agency_id=agency_id) is None:

@@ -26,8 +26,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hotline import geo
-from routing import service as routing_service
+from hotline.core import geo
+from hotline.decisions import service as decision_service
 from routing.directory import shipped_directory
 from routing.engine import Engine, compile_ruleset
 from routing.facts import RoutingFacts
@@ -181,7 +181,7 @@ def main() -> None:
     mappings = [one.as_mapping() for one in facts]
 
     default = compile_ruleset(
-        routing_service.shipped_default_ruleset(), file="default.yaml", agencies=agencies
+        decision_service.shipped_default_ruleset(), file="default.yaml", agencies=agencies
     )
     text, rows = generated_table(args.rules, rng)
     generated = compile_ruleset(text, file="generated.yaml", agencies=agencies)

@@ -151,15 +151,17 @@ def _facts():  # type: ignore[no-untyped-def]
     )
 
 
-def route_batch(factory, count: int) -> tuple[float, list[str]]:  # type: ignore[no-untyped-def]
+def route_batch(factory, settings, count: int) -> tuple[float, list[str]]:  # type: ignore[no-untyped-def]
     """Store and route `count` tips in one transaction; (commit time, webhook-ids of its deliveries)."""
     from sqlmodel import col, select
 
-    from hotline.auth.models import system_actor
+    from hotline.core.actor import system_actor
+    from hotline.decisions import service as decision_service
+    from hotline.referrals import service as referral_service
+    from hotline.referrals.models import Referral
     from hotline.tips import service as tip_service
     from hotline.tips.schemas import TipIn
-    from integrations.webhooks.models import Referral, WebhookDelivery
-    from routing import service as routing_service
+    from integrations.webhooks.models import WebhookDelivery
     from tests.factories import tip_payload
 
     actor = system_actor("bench")
@@ -175,7 +177,12 @@ def route_batch(factory, count: int) -> tuple[float, list[str]]:  # type: ignore
             tips.append(tip)
         session.flush()
         for tip in tips:
-            routing_service.route_tip(session=session, tip=tip, case_id=None, facts=facts, actor=actor)
+            decision = decision_service.route_tip(
+                session=session, tip=tip, case_id=None, facts=facts, actor=actor
+            )
+            referral_service.follow_decision(
+                session=session, settings=settings, decision=decision, actor=actor
+            )
         ids = list(
             session.exec(
                 select(WebhookDelivery.message_id)
@@ -234,11 +241,11 @@ def _percentile(values: list[float], share: float) -> float:
 def run(args: argparse.Namespace) -> None:
     import sqlalchemy as sa
 
-    from hotline.auth.models import system_actor
-    from hotline.config import Settings
-    from hotline.database import create_db_engine, make_session_factory
-    from hotline.logs import configure_logging
-    from hotline.migrate import upgrade
+    from hotline.core.actor import system_actor
+    from hotline.core.config import Settings
+    from hotline.core.database import create_db_engine, make_session_factory
+    from hotline.core.logs import configure_logging
+    from hotline.core.migrate import upgrade
     from integrations.webhooks import service as webhook_service
 
     configure_logging(level="WARNING")
@@ -285,7 +292,7 @@ def run(args: argparse.Namespace) -> None:
             started = time.monotonic()
             committed: dict[str, float] = {}
             for _ in range(args.deliveries // (2 * BATCH)):
-                at, ids = route_batch(factory, BATCH)
+                at, ids = route_batch(factory, settings, BATCH)
                 committed.update(dict.fromkeys(ids, at))
             load_seconds = time.monotonic() - started
             label = f"{workers_count} worker{'s' if workers_count > 1 else ''}"
@@ -306,7 +313,7 @@ def run(args: argparse.Namespace) -> None:
                 interval = batch / args.rate
                 next_at = time.monotonic()
                 while len(live) < args.live:
-                    at, ids = route_batch(factory, batch)
+                    at, ids = route_batch(factory, settings, batch)
                     live.update(dict.fromkeys(ids, at))
                     next_at += interval
                     time.sleep(max(0.0, next_at - time.monotonic()))

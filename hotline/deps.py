@@ -10,8 +10,8 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from sqlmodel import Session
 
 from hotline.auth import service as auth_service
-from hotline.auth.models import Actor, Role
-from hotline.config import Settings
+from hotline.core.actor import Actor, Role
+from hotline.core.config import Settings
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -15,26 +15,28 @@ from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import hotline.models  # noqa: F401  (every table, and the audit chain hook)
-from hotline import crypto
-from hotline.access import views as access_views
+from hotline import assembly
+from hotline.agencies import views as agency_views
 from hotline.cases import views as case_views
-from hotline.config import Settings, get_settings
-from hotline.database import create_db_engine, make_session_factory
-from hotline.logs import configure_logging
-from hotline.matching import views as matching_views
-from hotline.middleware import (
+from hotline.core import errors as core_errors
+from hotline.core.config import Settings, get_settings
+from hotline.core.database import configure_encryption, create_db_engine, make_session_factory
+from hotline.core.logs import configure_logging
+from hotline.core.middleware import (
     BodySizeLimitMiddleware,
     ConcurrencyLimitMiddleware,
     RequestContextMiddleware,
     StrictInputMiddleware,
 )
+from hotline.decisions import views as decision_views
+from hotline.intake import views as intake_views
+from hotline.matching import views as matching_views
 from hotline.ops import bench as ops_bench
 from hotline.ops import views as ops_views
-from hotline.tips import views as tip_views
-from hotline.web import views as web_views
+from hotline.referrals import views as referral_views
+from hotline.web import app as web_app
 from integrations.twilio import views as twilio_views
 from integrations.webhooks import views as webhook_views
-from routing import views as routing_views
 
 log = structlog.get_logger(__name__)
 
@@ -48,7 +50,8 @@ Authenticate with an API key from `hotline keys create`: `Authorization: Bearer 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(level=settings.log_level, json_lines=settings.log_json)
-    crypto.configure(settings)
+    configure_encryption(settings)
+    assembly.install()
     owns_engine = engine is None
     engine = engine or create_db_engine(settings.database_url)
 
@@ -80,12 +83,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     _add_error_handlers(app, settings)
 
     app.include_router(ops_views.router)
-    app.include_router(tip_views.router)
+    app.include_router(intake_views.router)
     app.include_router(case_views.router)
-    app.include_router(access_views.router)
-    web_views.install(app)
+    web_app.install(app)
     app.include_router(twilio_views.router)
-    app.include_router(routing_views.router)
+    app.include_router(decision_views.router)
+    app.include_router(agency_views.router)
+    app.include_router(referral_views.router)
     app.include_router(matching_views.router)
     app.include_router(webhook_views.router)
     if settings.bench_endpoints:
@@ -146,21 +150,13 @@ def _pool_share(engine: Engine) -> int:
     return max(1, (size() + max(0, overflow)) * 2 // 3)
 
 
-def _field_path(loc: tuple[object, ...] | list[object]) -> str:
-    parts = [part for part in loc if part not in ("body", "query", "path", "header")]
-    path = ""
-    for part in parts:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path or "body"
-
-
 def _add_error_handlers(app: FastAPI, settings: Settings) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         # The field, and why: never the submitted value, which may be a victim's data.
         errors = [
             {
-                "field": _field_path(error.get("loc", ())),
+                "field": core_errors.field_path(error.get("loc", ())),
                 "loc": list(error.get("loc", ())),
                 "msg": str(error.get("msg", "")).removeprefix("Value error, "),
                 "type": error.get("type"),

@@ -6,10 +6,14 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import hotline.models  # noqa: F401  (loads every table into the metadata)
-from hotline.config import get_settings
-from hotline.database import create_db_engine
+from hotline.core import crypto
+from hotline.core.config import get_settings
+from hotline.core.database import configure_encryption, create_db_engine
 
 config = context.config
+# Data migrations encrypt and hash personal values: with the caller's keys, or the environment's.
+if not crypto.configured():
+    configure_encryption(get_settings())
 target_metadata = SQLModel.metadata
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import us
 
-from hotline import geo
+from hotline.core import geo
 from routing.source import Problem, SourceError, SourceList, SourceMap, load_yaml, plain
 
 DIRECTORY_FILE = "agencies/directory.yaml"

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, NamedTuple
 
-from hotline import geo
+from hotline.core import geo
 from routing.conditions import Condition
 from routing.facts import FACT_SPECS, MINOR_INVOLVED, RoutingFacts
 from routing.ruleset import (

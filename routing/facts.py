@@ -7,23 +7,23 @@ decision, so a decision can be replayed exactly and a candidate ruleset simulate
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from hotline import geo
-
-if TYPE_CHECKING:
-    from hotline.triage.classify import Classification
-    from hotline.triage.models import Jurisdiction
+from hotline.core import geo
 
 # Bumped when a fact is added, removed or changes meaning; stored with each decision.
 FACTS_VERSION = 1
 
+# Worst first: when readings disagree, routing takes the more protective one.
 MINOR_STATUSES = ("confirmed", "likely", "unknown", "adult")
 MINOR_INVOLVED = frozenset({"confirmed", "likely"})
+# Higher is more serious: when tips or evidence disagree, a case takes the more protective reading.
 TRAFFICKING_TYPES = ("sex", "labor", "both", "unknown")
 URGENCIES = ("emergency", "high", "normal")
+MINOR_STATUS_SEVERITY: dict[str, int] = {s: len(MINOR_STATUSES) - 1 - i for i, s in enumerate(MINOR_STATUSES)}
+URGENCY_SEVERITY: dict[str, int] = {u: len(URGENCIES) - 1 - i for i, u in enumerate(URGENCIES)}
 CHANNELS = ("phone", "sms", "web", "email", "api", "import")
 CASE_ACTIONS = ("new", "linked", "review")
 JURISDICTION_SOURCES = ("state", "zip", "city", "area_code", "unknown")
@@ -153,19 +153,39 @@ class TipLike(Protocol):
     def persons(self) -> list[Any]: ...
 
 
-def more_protective_minor_status(first: str, second: str | None) -> str:
-    from hotline.triage.models import MINOR_STATUS_SEVERITY
+class MinorLike(Protocol):
+    status: str
+    min_age: int | None
 
+
+class ClassificationLike(Protocol):
+    """What triage read from a tip (hotline.triage's Classification)."""
+
+    trafficking_type: str
+    urgency: str
+
+    @property
+    def minor(self) -> MinorLike: ...
+
+
+class JurisdictionLike(Protocol):
+    state: str | None
+    county: str | None
+    source: str
+
+
+def more_protective_minor_status(first: str, second: str | None) -> str:
+    """Of two readings, the one that protects a child more (MINOR_STATUSES is worst first)."""
     if second is None:
         return first
-    return first if MINOR_STATUS_SEVERITY[first] >= MINOR_STATUS_SEVERITY[second] else second
+    return first if MINOR_STATUSES.index(first) <= MINOR_STATUSES.index(second) else second
 
 
 def build_facts(
     *,
     tip: TipLike,
-    classification: Classification,
-    jurisdiction: Jurisdiction,
+    classification: ClassificationLike,
+    jurisdiction: JurisdictionLike,
     case_minor_status: str | None,
     case_action: str,
 ) -> RoutingFacts:

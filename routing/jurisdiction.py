@@ -11,14 +11,23 @@ from __future__ import annotations
 
 from collections import defaultdict
 from functools import lru_cache
-from typing import Protocol
+from typing import Literal, Protocol
 
 import phonenumbers
 import zipcodes
 from phonenumbers import geocoder
+from pydantic import BaseModel
 
-from hotline import geo
-from hotline.triage.models import Jurisdiction
+from hotline.core import geo
+
+JurisdictionSource = Literal["state", "zip", "city", "area_code", "unknown"]
+
+
+class Jurisdiction(BaseModel):
+    state: str | None = None
+    county: str | None = None
+    source: JurisdictionSource = "unknown"
+
 
 # Territories have ISO country codes of their own; a tip "in PR" is in the Puerto Rico jurisdiction.
 TERRITORY_COUNTRIES = {"PR": "PR", "GU": "GU", "VI": "VI", "AS": "AS", "MP": "MP"}

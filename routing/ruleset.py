@@ -32,7 +32,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hotline import geo
+from hotline.core import geo
 from routing.conditions import AllOf, AnyOf, Comparison, Condition, NotOf, conjuncts
 from routing.facts import FACT_SPECS, FactSpec, RoutingFacts
 from routing.source import Problem, SourceError, SourceList, SourceMap, line_at, load_yaml, plain

@@ -29,13 +29,14 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, SQLModel
 
 import hotline.models  # noqa: F401
+from hotline import assembly
 from hotline.auth import service as auth_service
-from hotline.auth.models import Role, system_actor
-from hotline.config import Settings, get_settings
-from hotline.database import create_db_engine, make_session_factory
+from hotline.core.actor import Role, system_actor
+from hotline.core.config import Settings, get_settings
+from hotline.core.database import create_db_engine, make_session_factory
+from hotline.core.migrate import upgrade
 from hotline.deps import get_session
 from hotline.main import create_app
-from hotline.migrate import upgrade
 from hotline.users import service as user_service
 from hotline.users.models import User
 from hotline.web import security as web_security
@@ -44,6 +45,9 @@ BACKEND = os.environ.get("HOTLINE_TEST_DATABASE", "sqlite")
 PG_ADMIN_URL = os.environ.get(
     "HOTLINE_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+
+# Tests call services directly, as the entry points would after assembling the application.
+assembly.install()
 
 if BACKEND not in {"sqlite", "postgresql"}:
     raise RuntimeError(f"HOTLINE_TEST_DATABASE must be sqlite or postgresql, not {BACKEND!r}")
@@ -295,15 +299,13 @@ def sign_in(client, session: Session, settings: Settings, make_user) -> Callable
 
 
 @pytest.fixture
-def thresholds(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
-    """Set dedup thresholds for one test (the service reads them from the settings):
+def thresholds(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
+    """Set dedup thresholds for one test (on the `settings` the app and the services are given):
     `thresholds(link=1.0, review=0.3)` sends a close match to the review queue instead of linking it."""
 
     def set_(link: float, review: float, merge: float = 1.0) -> None:
-        monkeypatch.setenv("HOTLINE_MATCH_LINK_THRESHOLD", str(link))
-        monkeypatch.setenv("HOTLINE_MATCH_REVIEW_THRESHOLD", str(review))
-        monkeypatch.setenv("HOTLINE_MATCH_MERGE_THRESHOLD", str(merge))
-        get_settings.cache_clear()
+        monkeypatch.setattr(settings, "match_link_threshold", link)
+        monkeypatch.setattr(settings, "match_review_threshold", review)
+        monkeypatch.setattr(settings, "match_merge_threshold", merge)
 
     yield set_
-    get_settings.cache_clear()

@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from hotline.audit import service as audit_service
-from hotline.audit.models import GENESIS_HASH, AuditEvent
-from hotline.auth.models import system_actor
+from hotline.core.actor import system_actor
+from hotline.core.audit import service as audit_service
+from hotline.core.audit.models import GENESIS_HASH, AuditEvent
 from tests.conftest import BACKEND
 from tests.factories import tip_payload
 

@@ -8,7 +8,8 @@ import pytest
 from sqlmodel import select
 
 from hotline.auth import service as auth_service
-from hotline.auth.models import ApiKey, Role, system_actor
+from hotline.auth.models import ApiKey
+from hotline.core.actor import Role, system_actor
 from tests.conftest import make_settings
 
 ALL_ROLES = tuple(Role)

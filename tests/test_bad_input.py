@@ -16,14 +16,15 @@ from typing import Any
 import pytest
 from sqlmodel import Session, func, select
 
-from hotline.audit.models import AuditEvent
 from hotline.cases.models import Case
-from hotline.middleware import MAX_JSON_DEPTH
+from hotline.core.audit.models import AuditEvent
+from hotline.core.middleware import MAX_JSON_DEPTH
+from hotline.decisions.models import RoutingDecision
+from hotline.referrals.models import Referral
 from hotline.tips import service as tip_service
 from hotline.tips.models import Tip, TipPerson
 from integrations.twilio.models import SmsMessage, TwilioCall
-from integrations.webhooks.models import Referral, WebhookDelivery
-from routing.models import RoutingDecision
+from integrations.webhooks.models import WebhookDelivery
 from tests.factories import tip_payload
 from tests.twilio.conftest import make_simulator, sid, twilio_settings
 from tests.twilio.fake_twilio import FakeTwilio

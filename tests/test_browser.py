@@ -24,20 +24,20 @@ import uvicorn
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, select
 
-from hotline.audit.models import AuditEvent
-from hotline.auth.models import Role, system_actor
-from hotline.config import get_settings
-from hotline.database import create_db_engine, make_session_factory
+from hotline.core.actor import Role, system_actor
+from hotline.core.audit.models import AuditEvent
+from hotline.core.config import Settings
+from hotline.core.database import create_db_engine, make_session_factory
+from hotline.core.migrate import upgrade
+from hotline.decisions import service as decision_service
+from hotline.intake import flows as intake_flows
 from hotline.main import create_app
 from hotline.matching.models import MatchReview
-from hotline.migrate import upgrade
-from hotline.tips import flows as tip_flows
 from hotline.tips.schemas import TipIn
 from hotline.users import service as user_service
 from integrations.webhooks import service as webhook_service
 from integrations.webhooks.delivery import Dispatcher
 from integrations.webhooks.models import WebhookDelivery
-from routing import service as routing_service
 from tests.conftest import BACKEND, create_postgres_database, drop_postgres_database, make_settings
 from tests.factories import ADULT_NARRATIVE, tip_payload
 from tests.webhooks.conftest import TINY_SETTINGS, deliver_until
@@ -82,6 +82,7 @@ class LiveApp:
     base_url: str
     session_factory: sessionmaker[Session]
     database_url: str
+    settings: Settings
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +133,7 @@ def live_app(live_database_url: str) -> Iterator[LiveApp]:
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)
     try:
-        yield LiveApp(base_url, session_factory, live_database_url)
+        yield LiveApp(base_url, session_factory, live_database_url, settings)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -404,11 +405,14 @@ def test_repeated_failed_sign_ins_lock_the_account_until_an_admin_unlocks_it(new
 # Supervisors: routing decisions, the review queue, rules
 
 
-def seed_tip(live_app: LiveApp, **fields: object) -> dict[str, str]:
+def seed_tip(live_app: LiveApp, *, settings: Settings | None = None, **fields: object) -> dict[str, str]:
     """A tip through the same flow as POST /api/v1/tips (stored, then triaged and routed)."""
     with live_app.session_factory() as session:
-        tip = tip_flows.submit_tip(
-            session=session, tip_in=TipIn.model_validate(tip_payload(**fields)), actor=system_actor("tests")
+        tip = intake_flows.submit_tip(
+            session=session,
+            settings=settings or live_app.settings,
+            tip_in=TipIn.model_validate(tip_payload(**fields)),
+            actor=system_actor("tests"),
         ).tip
         session.refresh(tip)
         return {
@@ -483,16 +487,13 @@ HOUSTON = {"city": "Houston", "county": "Harris", "state": "TX", "zip": "77022"}
 NEUTRAL = "The caller is worried about the person named here and where they are staying."
 
 
-def test_a_supervisor_works_the_review_queue_and_sees_the_case_with_both_tips(
-    new_page, live_app, monkeypatch, thresholds
-):
-    thresholds(link=1.0, review=0.3)  # a close match goes to a person instead of being linked
-    try:
-        first = seed_tip(live_app, persons=[VICTIM], location=HOUSTON, narrative=NEUTRAL)
-        second = seed_tip(live_app, persons=[SAME_VICTIM], location=HOUSTON, narrative=NEUTRAL)
-    finally:
-        monkeypatch.undo()
-        get_settings.cache_clear()
+def test_a_supervisor_works_the_review_queue_and_sees_the_case_with_both_tips(new_page, live_app):
+    # A close match goes to a person instead of being linked.
+    careful = live_app.settings.model_copy(
+        update={"match_link_threshold": 1.0, "match_review_threshold": 0.3}
+    )
+    first = seed_tip(live_app, settings=careful, persons=[VICTIM], location=HOUSTON, narrative=NEUTRAL)
+    second = seed_tip(live_app, settings=careful, persons=[SAME_VICTIM], location=HOUSTON, narrative=NEUTRAL)
     with live_app.session_factory() as session:
         review = session.exec(
             select(MatchReview).where(MatchReview.tip_id == uuid.UUID(second["tip_id"]))
@@ -549,7 +550,7 @@ def test_a_supervisor_works_the_review_queue_and_sees_the_case_with_both_tips(
     ]
 
 
-ADULTS_TO_NATIONAL = routing_service.shipped_default_ruleset().replace(
+ADULTS_TO_NATIONAL = decision_service.shipped_default_ruleset().replace(
     "when: {minor_status: adult}\n    then: {route: [{state_agency: services}]",
     "when: {minor_status: adult}\n    then: {route: [national]",
 )

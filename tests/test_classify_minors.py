@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from hotline.auth.models import system_actor
+from hotline.core.actor import system_actor
 from hotline.tips import service as tip_service
 from hotline.tips.schemas import TipIn
 from hotline.triage import classify

@@ -6,7 +6,7 @@ import uuid
 
 from sqlmodel import select
 
-from hotline.audit.models import AuditEvent
+from hotline.core.audit.models import AuditEvent
 from hotline.tips.models import Tip
 from hotline.triage import classify
 from tests.factories import tip_payload

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import func, select
 
-from hotline.audit.models import AuditEvent
 from hotline.auth.models import ApiKey
 from hotline.cases.models import Case
+from hotline.core.audit.models import AuditEvent
 from hotline.tips.models import Tip
 from tests.factories import tip_payload
 

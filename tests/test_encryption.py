@@ -15,14 +15,14 @@ import sqlalchemy as sa
 from pydantic import SecretStr
 from sqlmodel import SQLModel, select
 
-from hotline import crypto
-from hotline.audit.models import AuditEvent
 from hotline.auth import service as auth_service
-from hotline.auth.models import Role, system_actor
 from hotline.cases import service as case_service
-from hotline.config import Settings
-from hotline.database import encrypted_columns
-from hotline.migrate import MIGRATIONS_DIR, downgrade, upgrade
+from hotline.core import crypto, database
+from hotline.core.actor import Role, system_actor
+from hotline.core.audit.models import AuditEvent
+from hotline.core.config import Settings
+from hotline.core.database import encrypted_columns
+from hotline.core.migrate import MIGRATIONS_DIR, downgrade, upgrade
 from hotline.privacy import service as privacy_service
 from hotline.tips import service as tip_service
 from hotline.tips.models import Tip, TipPerson
@@ -171,7 +171,7 @@ def test_production_refuses_the_development_data_key_and_a_malformed_keyring():
     with pytest.raises(ValueError, match="not in the keyring"):
         Settings(_env_file=None, data_keys=f"k1:{NEW_KEY}", data_key_id="k2")  # type: ignore[call-arg]
     settings = Settings(_env_file=None, environment="production", data_keys=f"k1:{NEW_KEY}", **secrets)  # type: ignore[call-arg]
-    assert crypto.keyring_from(settings).current_id == "k1"
+    assert settings.keyring().current_id == "k1"
 
 
 def _raw_values(connection: sa.Connection) -> list[str]:
@@ -366,7 +366,7 @@ def test_a_new_matching_key_needs_the_search_keys_filed_again(client, session, a
     )
     session.commit()
     try:
-        crypto.configure(settings.model_copy(update={"matching_key": SecretStr("n" * 40)}))
+        database.configure_encryption(settings.model_copy(update={"matching_key": SecretStr("n" * 40)}))
         assert case_service.search_case_ids(session=session, text="zebulonia") == []
         assert tip_service.refile_all_search_keys(session=session) >= 1
         assert twilio_service.rehash_numbers(session=session) == 1
@@ -376,4 +376,4 @@ def test_a_new_matching_key_needs_the_search_keys_filed_again(client, session, a
         ]
         assert twilio_service.is_opted_out(session=session, phone=SMS_NUMBER)
     finally:
-        crypto.configure(settings)
+        database.configure_encryption(settings)

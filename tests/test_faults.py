@@ -26,13 +26,14 @@ from fastapi.testclient import TestClient
 from sqlmodel import func, select
 
 from hotline.auth import service as auth_service
-from hotline.auth.models import Role, system_actor
-from hotline.database import create_db_engine
+from hotline.core.actor import Role, system_actor
+from hotline.core.database import create_db_engine
+from hotline.decisions.models import RoutingDecision
 from hotline.main import create_app
+from hotline.referrals.models import Referral
 from hotline.tips.models import Tip, TipPerson
 from integrations.twilio.models import SmsMessage
-from integrations.webhooks.models import Referral, WebhookAttempt, WebhookDelivery
-from routing.models import RoutingDecision
+from integrations.webhooks.models import WebhookAttempt, WebhookDelivery
 from tests.conftest import CommittedDatabase, make_settings
 from tests.factories import tip_payload
 from tests.twilio.conftest import (
@@ -419,22 +420,27 @@ def _replay_fifty_times(twilio, fake_twilio) -> None:  # type: ignore[no-untyped
 _DIE_AFTER_COMMIT = textwrap.dedent(
     """
     import json, os, signal, sys
-    from hotline.auth.models import system_actor
-    from hotline.tips import flows as tip_flows
+    from hotline import assembly
+    from hotline.core.actor import system_actor
+    from hotline.core.config import get_settings
+    from hotline.core.database import session_factory
+    from hotline.intake import flows as intake_flows
     from hotline.tips.schemas import TipIn
-    from hotline.triage import flows as triage_flows
-    from hotline.config import get_settings
-    from hotline.database import create_db_engine, make_session_factory
 
     def die(**_):
         # The tip is committed; the process is killed before triage and routing write anything.
         os.kill(os.getpid(), signal.SIGKILL)
 
-    triage_flows.triage_tip = die
-    factory = make_session_factory(create_db_engine(get_settings().database_url))
+    intake_flows.triage_tip = die
+    assembly.install()
+    settings = get_settings()
+    factory = session_factory(settings)
     with factory() as session:
-        tip_flows.submit_tip(
-            session=session, tip_in=TipIn.model_validate(json.loads(sys.argv[1])), actor=system_actor("tests")
+        intake_flows.submit_tip(
+            session=session,
+            settings=settings,
+            tip_in=TipIn.model_validate(json.loads(sys.argv[1])),
+            actor=system_actor("tests"),
         )
     """
 )
@@ -514,7 +520,7 @@ def test_requests_beyond_the_concurrency_limit_wait_their_turn_then_are_shed_wit
 
     import httpx
 
-    from hotline.middleware import ConcurrencyLimitMiddleware
+    from hotline.core.middleware import ConcurrencyLimitMiddleware
 
     async def scenario() -> tuple[int, int, int, str]:
         release = asyncio.Event()

@@ -20,14 +20,16 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 from sqlmodel import select
 
 from hotline.auth import service as auth_service
-from hotline.auth.models import Role, system_actor
+from hotline.core.actor import Role, system_actor
+from hotline.decisions.models import RoutingDecision
+from hotline.intake import flows as intake_flows
 from hotline.main import create_app
 from hotline.matching.models import MatchReview
-from hotline.tips import flows as tip_flows
+from hotline.referrals import service as referral_service
+from hotline.referrals.models import Referral
 from hotline.tips.schemas import TipIn
 from integrations.webhooks import service as webhook_service
-from integrations.webhooks.models import Referral, WebhookDelivery
-from routing.models import RoutingDecision
+from integrations.webhooks.models import WebhookDelivery
 from tests.conftest import CommittedDatabase, make_settings
 from tests.factories import tip_payload
 from tests.test_auth import ACCESS_MATRIX
@@ -60,10 +62,11 @@ class World:
 
 
 @pytest.fixture
-def world(committed_db: CommittedDatabase, thresholds) -> Iterator[World]:  # type: ignore[no-untyped-def]
-    settings = make_settings(committed_db.url)
+def world(committed_db: CommittedDatabase) -> Iterator[World]:
     # Two reports of one girl, close but not sure: the second waits in the dedup review queue.
-    thresholds(link=1.0, review=0.3)
+    settings = make_settings(
+        committed_db.url, match_link_threshold=1.0, match_review_threshold=0.3, match_merge_threshold=1.0
+    )
     with committed_db.session_factory() as session:
         keys = {
             role: auth_service.create_api_key(
@@ -87,10 +90,12 @@ def world(committed_db: CommittedDatabase, thresholds) -> Iterator[World]:  # ty
         session.commit()
         payloads = [tip_payload(), about(VICTIM), about(SAME_VICTIM)]
         tips = [
-            tip_flows.submit_tip(session=session, tip_in=TipIn.model_validate(payload), actor=ACTOR).tip
+            intake_flows.submit_tip(
+                session=session, settings=settings, tip_in=TipIn.model_validate(payload), actor=ACTOR
+            ).tip
             for payload in payloads
         ]
-        alert = webhook_service.raise_alert(
+        alert = referral_service.raise_alert(
             session=session, kind="endpoint_disabled", summary="fuzz", endpoint_id=endpoint.id
         )
         session.commit()

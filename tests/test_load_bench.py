@@ -13,8 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from hotline import crypto
-from hotline.auth.models import system_actor
+from hotline.core import crypto
+from hotline.core.actor import system_actor
 from hotline.main import create_app
 from hotline.tips import service as tip_service
 from hotline.tips.schemas import TipIn

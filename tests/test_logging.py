@@ -9,7 +9,7 @@ import logging
 import pytest
 import structlog
 
-from hotline.logs import configure_logging, mask_text, scrub_sensitive_data
+from hotline.core.logs import configure_logging, mask_text, scrub_sensitive_data
 from tests.factories import tip_payload
 
 DISTINCTIVE = {
@@ -96,7 +96,7 @@ def test_every_request_line_is_json_with_a_request_id_echoed_to_the_client(clien
 
 def test_an_unsafe_request_id_is_replaced():
     # A request id is echoed into logs and headers: nothing but a short token is accepted.
-    from hotline.middleware import _SAFE_REQUEST_ID
+    from hotline.core.middleware import _SAFE_REQUEST_ID
 
     assert _SAFE_REQUEST_ID.match("abc-123_x.y")
     assert not _SAFE_REQUEST_ID.match("bad id\nwith newline")

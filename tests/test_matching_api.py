@@ -7,9 +7,9 @@ import uuid
 import sqlalchemy as sa
 from sqlmodel import select
 
-from hotline.audit import service as audit_service
 from hotline.cases.models import Case, CaseTip
-from hotline.config import get_settings
+from hotline.core.audit import service as audit_service
+from hotline.core.config import get_settings
 from hotline.matching import service as matching_service
 from hotline.matching.models import MatchDecision, MatchKey, MatchReview
 from tests.factories import tip_payload
@@ -184,7 +184,9 @@ def test_a_close_but_unsure_match_waits_for_a_supervisor_who_confirms_it(client,
     assert third["case_id"] == first["case_id"]
 
 
-def test_a_rejected_review_keeps_the_tip_in_its_own_case_and_is_remembered(client, auth, session, thresholds):
+def test_a_rejected_review_keeps_the_tip_in_its_own_case_and_is_remembered(
+    client, auth, session, thresholds, settings
+):
     thresholds(link=1.0, review=0.3)
     headers, supervisor = auth(), auth("supervisor")
     first = submit(client, headers, **about(VICTIM))
@@ -203,7 +205,7 @@ def test_a_rejected_review_keeps_the_tip_in_its_own_case_and_is_remembered(clien
     ]
     history = client.get(f"/api/v1/cases/{first['case_id']}/match-decisions", headers=supervisor).json()
     assert [item["action"] for item in history] == ["rejected"]
-    pairs = list(matching_service.likely_duplicates(session=session, min_score=0.0))
+    pairs = list(matching_service.likely_duplicates(session=session, settings=settings, min_score=0.0))
     assert {frozenset((str(p.case_id), str(p.other_case_id))) for p in pairs}.isdisjoint(
         {frozenset((first["case_id"], second["case_id"]))}
     )

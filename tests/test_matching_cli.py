@@ -7,9 +7,9 @@ import json
 import pytest
 from sqlmodel import select
 
-from hotline.audit.models import AuditEvent
-from hotline.auth.models import system_actor
 from hotline.cases import service as case_service
+from hotline.core.actor import system_actor
+from hotline.core.audit.models import AuditEvent
 from hotline.tips import service as tip_service
 from hotline.tips.schemas import TipIn
 from tests.factories import tip_payload

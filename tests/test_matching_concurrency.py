@@ -8,9 +8,9 @@ import uuid
 import pytest
 from sqlmodel import col, select
 
-from hotline.auth.models import system_actor
 from hotline.cases.models import CaseTip
-from hotline.tips import flows as tip_flows
+from hotline.core.actor import system_actor
+from hotline.intake import flows as intake_flows
 from hotline.tips.models import Tip
 from hotline.tips.schemas import TipIn
 from tests.factories import tip_payload
@@ -48,7 +48,9 @@ def report_together(committed_db, payloads: list[dict]) -> list[uuid.UUID]:  # t
         try:
             with committed_db.session_factory() as session:
                 barrier.wait(timeout=10)
-                submission = tip_flows.submit_tip(session=session, tip_in=tip_in, actor=actor)
+                submission = intake_flows.submit_tip(
+                    session=session, settings=committed_db.settings, tip_in=tip_in, actor=actor
+                )
                 tip_ids.append(submission.tip.id)
         except BaseException as exc:  # re-raised below, in the test's thread
             errors.append(exc)

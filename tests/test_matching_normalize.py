@@ -219,8 +219,8 @@ def test_every_level_has_a_finite_documented_weight():
 def test_production_refuses_the_development_matching_key_and_thresholds_out_of_order():
     from pydantic import ValidationError
 
-    from hotline import crypto
-    from hotline.config import Settings
+    from hotline.core import crypto
+    from hotline.core.config import Settings
 
     base = {
         "environment": "production",

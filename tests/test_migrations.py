@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlmodel import SQLModel
 
-from hotline.migrate import alembic_config, downgrade, upgrade
+from hotline.core.migrate import alembic_config, downgrade, upgrade
 from tests.conftest import create_postgres_database, drop_postgres_database
 
 

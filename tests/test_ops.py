@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from hotline.database import create_db_engine
+from hotline.core.database import create_db_engine
 from hotline.main import create_app
 from tests.conftest import make_settings
 from tests.factories import tip_payload

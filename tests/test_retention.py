@@ -12,15 +12,15 @@ from datetime import timedelta
 import pytest
 from sqlmodel import func, select
 
-from hotline.audit.models import AuditEvent
-from hotline.auth.models import system_actor
 from hotline.cases.models import Case
-from hotline.database import utcnow
+from hotline.core.actor import system_actor
+from hotline.core.audit.models import AuditEvent
+from hotline.core.database import utcnow
+from hotline.decisions.models import RoutingDecision
 from hotline.matching.models import MatchKey
 from hotline.privacy import service as privacy_service
 from hotline.tips.models import Tip, TipAttachment, TipPerson, TipSearchKey
 from integrations.twilio.models import TwilioCall
-from routing.models import RoutingDecision
 from tests.conftest import make_settings
 from tests.factories import tip_payload
 

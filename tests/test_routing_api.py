@@ -8,14 +8,16 @@ import uuid
 
 from sqlmodel import func, select
 
-from hotline.audit.models import AuditEvent
-from hotline.auth.models import system_actor
-from hotline.cases import service as case_service
-from routing import service as routing_service
-from routing.models import Agency, RoutingDecision, RoutingOverride, Ruleset
+from hotline.agencies import service as agency_service
+from hotline.agencies.models import Agency
+from hotline.core.actor import system_actor
+from hotline.core.audit.models import AuditEvent
+from hotline.decisions import service as decision_service
+from hotline.decisions.models import RoutingDecision, RoutingOverride, Ruleset
+from hotline.reports import service as report_service
 from tests.factories import ADULT_NARRATIVE, tip_payload
 
-DEFAULT = routing_service.shipped_default_ruleset()
+DEFAULT = decision_service.shipped_default_ruleset()
 
 
 def _submit(client, headers, **overrides):
@@ -198,7 +200,7 @@ def test_override_needs_a_reason_keeps_the_original_and_is_audited(client, auth,
 
     listed = client.get("/api/v1/decisions", params={"overridden": "true"}, headers=supervisor).json()
     assert [item["id"] for item in listed["items"]] == [decision_id]
-    rows = list(case_service.export_rows(session=session))
+    rows = list(report_service.export_rows(session=session))
     assert [row["routing_targets"] for row in rows if row["case_id"] == tip["case_id"]] == [
         ["services-tx", "le-tx"]
     ]
@@ -292,7 +294,7 @@ def test_the_directory_syncs_idempotently_and_keeps_administrators_contact_detai
         client.patch("/api/v1/agencies/cps-zz/contact", json={"url": "x"}, headers=admin).status_code == 404
     )
 
-    again = routing_service.sync_directory(session=session, actor=system_actor("tests"))
+    again = agency_service.sync_directory(session=session, actor=system_actor("tests"))
     assert again.already_synced
     assert session.get(Agency, "cps-tx").contact == {"url": "https://www.txabusehotline.org"}
     assert "agency.contact_updated" in _audit_actions(session)

@@ -10,12 +10,12 @@ import sys
 import pytest
 from sqlmodel import func, select
 
-from hotline.audit.models import AuditEvent
-from routing import service as routing_service
-from routing.models import RoutingDecision, Ruleset
+from hotline.core.audit.models import AuditEvent
+from hotline.decisions import service as decision_service
+from hotline.decisions.models import RoutingDecision, Ruleset
 from tests.test_cli import hotline
 
-DEFAULT = routing_service.shipped_default_ruleset()
+DEFAULT = decision_service.shipped_default_ruleset()
 
 
 def _count(db, model) -> int:

@@ -8,10 +8,10 @@ from importlib import resources
 
 import pytest
 
-from hotline import geo
-from hotline.logs import mask_text
+from hotline.core import geo
+from hotline.core.logs import mask_text
+from hotline.decisions import service as decision_service
 from routing import jurisdiction as routing_jurisdiction
-from routing import service as routing_service
 from routing.directory import parse_directory, shipped_directory
 from routing.engine import check_ruleset
 from routing.facts import RoutingFacts
@@ -19,7 +19,7 @@ from routing.source import SourceError
 
 DIRECTORY = shipped_directory()
 ENGINE, PROBLEMS = check_ruleset(
-    routing_service.shipped_default_ruleset(), file="default.yaml", agencies=DIRECTORY.kinds()
+    decision_service.shipped_default_ruleset(), file="default.yaml", agencies=DIRECTORY.kinds()
 )
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from hotline import crypto
-from hotline.config import Settings
+from hotline.core import crypto
+from hotline.core.config import Settings
 
 
 def _settings(monkeypatch, **env: str) -> Settings:

@@ -10,8 +10,8 @@ import sys
 import pytest
 from sqlmodel import select
 
-from hotline.audit.models import AuditEvent
-from hotline.auth.models import Role, system_actor
+from hotline.core.actor import Role, system_actor
+from hotline.core.audit.models import AuditEvent
 from hotline.users import service as user_service
 from hotline.users.models import User
 from tests.test_cli import hotline

@@ -14,9 +14,9 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from hotline.audit.models import AuditEvent
-from hotline.auth.models import Role
-from hotline.database import utcnow
+from hotline.core.actor import Role
+from hotline.core.audit.models import AuditEvent
+from hotline.core.database import utcnow
 from hotline.main import create_app
 from hotline.users import service as user_service
 from hotline.users.models import User, UserSession

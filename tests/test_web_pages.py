@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from hotline.access.models import AccessLogEntry
-from hotline.audit.models import AuditEvent
+from hotline.core.audit.models import AuditEvent
 from hotline.tips.models import Tip
 from hotline.web import display, i18n
 from hotline.web.forms import TipForm, read_form, validate

@@ -15,18 +15,18 @@ from datetime import date, timedelta
 from sqlmodel import select
 
 from hotline.access.models import AccessLogEntry
-from hotline.audit.models import AuditEvent
-from hotline.auth.models import system_actor
 from hotline.cases.models import Case
-from hotline.database import utcnow
+from hotline.core.actor import system_actor
+from hotline.core.audit.models import AuditEvent
+from hotline.core.database import utcnow
+from hotline.decisions import service as decision_service
+from hotline.decisions.models import RoutingDecision, RoutingOverride, Ruleset
 from hotline.matching.models import MatchDecision, MatchReview
 from hotline.reports import service as report_service
 from hotline.web import decisions as decision_pages
-from routing import service as routing_service
-from routing.models import RoutingDecision, RoutingOverride, Ruleset
 from tests.factories import ADULT_NARRATIVE, tip_payload
 
-DEFAULT = routing_service.shipped_default_ruleset()
+DEFAULT = decision_service.shipped_default_ruleset()
 # The adults' rule sends to the national queue instead of the state's victim services: its own tests fail.
 ADULTS_TO_NATIONAL = DEFAULT.replace(
     "when: {minor_status: adult}\n    then: {route: [{state_agency: services}]",
@@ -236,7 +236,7 @@ def test_replay_shows_the_stored_version_reproduced_and_what_the_active_version_
     result = same.text[same.text.index('id="replay-result"') :]
     assert result.count("Same decision") == 2
 
-    routing_service.publish_ruleset(
+    decision_service.publish_ruleset(
         session=session,
         text=SHORTER_ADULT_SLA,
         source="shorter.yaml",
@@ -446,7 +446,7 @@ def test_the_rules_pages_show_the_active_version_its_history_and_any_version(cli
     sign_in("supervisor")
     assert "No ruleset is published yet" in client.get("/rules").text
     submit(client, auth())  # the first routed tip publishes the shipped default
-    routing_service.publish_ruleset(
+    decision_service.publish_ruleset(
         session=session,
         text=SHORTER_ADULT_SLA,
         source="shorter.yaml",

@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from hotline.worker import Job, Worker, WorkerContext, default_jobs
+from hotline.core.jobs import Job, WorkerContext
+from hotline.worker import Worker
+from hotline.worker.jobs import default_jobs
 
 
 class Clock:

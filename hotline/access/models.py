@@ -6,9 +6,10 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
+from pydantic import BaseModel
 from sqlmodel import Field, SQLModel
 
-from hotline.database import UTCDateTime, utcnow
+from hotline.core.database import UTCDateTime, utcnow
 
 # How the record was seen: opened on its own, or listed as a match of a search.
 ACCESS_KINDS = ("view", "search")
@@ -39,3 +40,25 @@ class AccessLogEntry(SQLModel, table=True):
     kind: str = Field(default="view", max_length=16)
     via: str = Field(max_length=16)
     request_id: str | None = Field(default=None, max_length=64)
+
+
+# API shapes
+
+
+class AccessOut(BaseModel):
+    id: int
+    occurred_at: datetime
+    actor_kind: str
+    actor_id: str
+    actor_name: str
+    actor_role: str | None
+    subject_type: str
+    subject_id: uuid.UUID
+    kind: str
+    via: str
+    request_id: str | None
+
+
+class AccessPage(BaseModel):
+    items: list[AccessOut]
+    next_before: int | None

@@ -15,8 +15,8 @@ import structlog
 from sqlmodel import Session, col, select
 
 from hotline.access.models import AccessLogEntry
-from hotline.auth.models import Actor
-from hotline.database import utcnow
+from hotline.core.actor import Actor
+from hotline.core.database import utcnow
 
 
 @dataclass(frozen=True)

@@ -1,24 +1,13 @@
-"""API keys and roles."""
+"""API keys: machine credentials, each with one role."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
-from hotline.database import UTCDateTime, new_id, utcnow
-
-
-class Role(StrEnum):
-    advocate = "advocate"  # enters and reads tips and cases
-    supervisor = (
-        "supervisor"  # everything an advocate can, plus review, overrides, rules, replays, exports, audit
-    )
-    partner = "partner"  # its own referrals and acknowledgements only
-    admin = "admin"  # keys, users, partners; no victims' data
+from hotline.core.database import UTCDateTime, new_id, utcnow
 
 
 class ApiKey(SQLModel, table=True):
@@ -37,25 +26,3 @@ class ApiKey(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     created_by: str = Field(max_length=120)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Whoever is acting: a key, a signed-in person, or the system itself (import, worker, Twilio)."""
-
-    kind: str  # api_key | user | system | twilio
-    id: str
-    name: str
-    role: Role | None = None
-    agency_id: str | None = None
-
-    @property
-    def ref(self) -> str:
-        return f"{self.kind}:{self.name}" if self.kind in {"system", "twilio"} else f"{self.kind}:{self.id}"
-
-
-SYSTEM_ACTOR = Actor(kind="system", id="system", name="system")
-
-
-def system_actor(name: str) -> Actor:
-    return Actor(kind="system", id=name, name=name)

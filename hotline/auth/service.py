@@ -8,8 +8,9 @@ import secrets
 
 from sqlmodel import Session, select
 
-from hotline.audit import service as audit_service
-from hotline.auth.models import Actor, ApiKey, Role
+from hotline.auth.models import ApiKey
+from hotline.core.actor import Actor, Role
+from hotline.core.audit import service as audit_service
 
 KEY_PREFIX = "hk"
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlmodel import Field, SQLModel
 
-from hotline.database import UTCDateTime, new_id, utcnow
+from hotline.core.database import UTCDateTime, new_id, utcnow
 from hotline.tips.schemas import TipOut
 
 CASE_STATUSES = ("open", "closed", "merged")

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from hotline import pagination
-from hotline.audit import service as audit_service
-from hotline.auth.models import Actor
 from hotline.cases.models import Case, CaseOut, CasePage, CaseSummary, CaseTip, JurisdictionOut
-from hotline.database import utcnow
+from hotline.core import pagination
+from hotline.core.actor import Actor
+from hotline.core.audit import service as audit_service
+from hotline.core.database import utcnow
 from hotline.tips import service as tip_service
 from hotline.tips.models import Tip
-from hotline.triage.models import MINOR_STATUS_SEVERITY, URGENCY_SEVERITY
-from routing import service as routing_service
+from routing.facts import MINOR_STATUS_SEVERITY, URGENCY_SEVERITY
 
 MAX_PAGE_SIZE = 100
 
@@ -159,62 +156,6 @@ def list_cases(
         entity=lambda row: row[0],
     )
     return CasePage(items=[_summary(case, count) for case, count in page], next_cursor=next_cursor)
-
-
-def export_rows(*, session: Session, batch_size: int = 500) -> Iterator[dict[str, Any]]:
-    """One row per case, oldest first, for `hotline cases export`."""
-    last: tuple[datetime, uuid.UUID] | None = None
-    while True:
-        query = select(Case).order_by(col(Case.created_at), col(Case.id)).limit(batch_size)
-        if last is not None:
-            query = query.where(
-                sa.or_(
-                    col(Case.created_at) > last[0],
-                    sa.and_(col(Case.created_at) == last[0], col(Case.id) > last[1]),
-                )
-            )
-        cases = session.exec(query).all()
-        if not cases:
-            return
-        case_ids = [case.id for case in cases]
-        tips_by_case: dict[uuid.UUID, list[Tip]] = {case_id: [] for case_id in case_ids}
-        for tip, case_id in session.exec(
-            select(Tip, CaseTip.case_id)
-            .join(CaseTip, col(CaseTip.tip_id) == col(Tip.id))
-            .where(col(CaseTip.case_id).in_(case_ids))
-            .order_by(col(Tip.received_at))
-        ).all():
-            tips_by_case[case_id].append(tip)
-        targets_by_tip = routing_service.current_targets_by_tip(
-            session=session, tip_ids=[tip.id for tips in tips_by_case.values() for tip in tips]
-        )
-        for case in cases:
-            tips = tips_by_case[case.id]
-            yield {
-                "case_id": str(case.id),
-                "status": case.status,
-                "tip_external_ids": [tip.external_id for tip in tips if tip.external_id],
-                "minor_status": case.minor_status,
-                "jurisdiction": {"state": case.state, "county": case.county},
-                "routing_targets": routing_targets_of(tips, targets_by_tip),
-            }
-        last = (cases[-1].created_at, cases[-1].id)
-
-
-def current_routing_targets(*, session: Session, tips: list[Tip]) -> list[str]:
-    """Agency ids a case's tips are routed to now (overrides applied), in first-routed order."""
-    targets_by_tip = routing_service.current_targets_by_tip(session=session, tip_ids=[tip.id for tip in tips])
-    return routing_targets_of(tips, targets_by_tip)
-
-
-def routing_targets_of(tips: list[Tip], targets_by_tip: dict[uuid.UUID, list[str]]) -> list[str]:
-    """Agency ids the case's tips are routed to now (supervisor overrides applied), in first-routed order."""
-    targets: list[str] = []
-    for tip in tips:
-        for agency_id in targets_by_tip.get(tip.id, []):
-            if agency_id not in targets:
-                targets.append(agency_id)
-    return targets
 
 
 MAX_SEARCH_MATCHES = 500

@@ -8,11 +8,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 
-from hotline import geo, pagination
 from hotline.access import service as access_service
+from hotline.access.models import AccessOut, AccessPage
 from hotline.cases import service as case_service
-from hotline.cases.models import CaseOut, CasePage, CaseStatus
-from hotline.deps import AdvocateActor, SessionDep
+from hotline.cases.models import Case, CaseOut, CasePage, CaseStatus
+from hotline.core import geo, pagination
+from hotline.core.database import MAX_BIGINT
+from hotline.deps import AdvocateActor, SessionDep, SupervisorActor
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
@@ -65,3 +67,29 @@ def read_case(case_id: uuid.UUID, session: SessionDep, actor: AdvocateActor) -> 
     access_service.record_case_read(session=session, actor=actor, case_id=case.id, via="api")
     session.commit()
     return case
+
+
+# The access log: who read a case (supervisors only)
+
+
+@router.get("/{case_id}/access", response_model=AccessPage, tags=["access log"])
+def read_case_access(
+    case_id: uuid.UUID,
+    session: SessionDep,
+    actor: SupervisorActor,
+    before: Annotated[
+        int | None, Query(ge=1, le=MAX_BIGINT, description="next_before from the previous page")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> AccessPage:
+    """Every recorded read of the case or its tips, newest first: who, when, what, through which channel."""
+    if session.get(Case, case_id) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no case with this id")
+    entries = access_service.reads_of_case(
+        session=session, case_id=case_id, before_id=before, limit=limit + 1
+    )
+    page = entries[:limit]
+    return AccessPage(
+        items=[AccessOut.model_validate(entry, from_attributes=True) for entry in page],
+        next_before=page[-1].id if len(entries) > limit and page else None,
+    )

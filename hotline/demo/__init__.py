@@ -13,8 +13,9 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from hotline.auth import service as auth_service
-from hotline.auth.models import Actor, Role, system_actor
-from hotline.tips import flows as tip_flows
+from hotline.core.actor import Actor, Role, system_actor
+from hotline.core.config import Settings
+from hotline.intake import flows as intake_flows
 from hotline.tips.schemas import TipIn
 from hotline.users import service as user_service
 
@@ -60,12 +61,14 @@ def demo_tips() -> list[TipIn]:
     return [TipIn.model_validate_json(line) for line in text.splitlines() if line.strip()]
 
 
-def load(*, session_factory: sessionmaker[Session]) -> DemoSummary:
+def load(*, session_factory: sessionmaker[Session], settings: Settings) -> DemoSummary:
     actor = system_actor("demo")
     stored = existing = 0
     for tip_in in demo_tips():
         with session_factory() as session:
-            submission = tip_flows.submit_tip(session=session, tip_in=tip_in, actor=actor)
+            submission = intake_flows.submit_tip(
+                session=session, settings=settings, tip_in=tip_in, actor=actor
+            )
             stored += submission.created
             existing += not submission.created
     with session_factory() as session:

@@ -11,13 +11,11 @@ year by one on each side: two tips whose ages differ by a year still meet, while
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Literal
 
+from hotline.core import crypto
 from hotline.matching.nicknames import full_forms
 from hotline.matching.normalize import PersonProfile, Profile, phonetic
 
@@ -51,18 +49,6 @@ Purpose = Literal["index", "lookup"]
 class BlockingKey:
     kind: str
     hash: int
-
-
-@lru_cache(maxsize=8)
-def _keyed(secret: bytes) -> hmac.HMAC:
-    return hmac.new(secret, digestmod=hashlib.sha256)
-
-
-def key_hash(secret: bytes, kind: str, value: str) -> int:
-    """A signed 64-bit keyed hash (fits a BIGINT column and a PostgreSQL advisory lock)."""
-    keyed = _keyed(secret).copy()  # the key's padding is hashed once, not for every key
-    keyed.update(f"{kind}\x1f{value}".encode())
-    return int.from_bytes(keyed.digest()[:8], "big", signed=True)
 
 
 def _years(person: PersonProfile, purpose: Purpose) -> list[int]:
@@ -144,7 +130,7 @@ def blocking_keys(profile: Profile, *, secret: bytes, purpose: Purpose = "index"
     seen: set[int] = set()
     keys: list[BlockingKey] = []
     for kind, value in raw_keys(profile, purpose):
-        hashed = key_hash(secret, kind, value)
+        hashed = crypto.key_hash(secret, kind, value)
         if hashed not in seen:
             seen.add(hashed)
             keys.append(BlockingKey(kind=kind, hash=hashed))

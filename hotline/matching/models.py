@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, StringConstraints
 from sqlmodel import Field, SQLModel
 
-from hotline.database import JSONDocument, PIIText, UTCDateTime, new_id, utcnow
+from hotline.core.database import JSONDocument, PIIText, UTCDateTime, new_id, utcnow
 
 REVIEW_STATUSES = ("pending", "confirmed", "rejected", "superseded")
 DECISION_ACTIONS = ("confirmed", "rejected", "merged", "moved")
@@ -131,3 +131,25 @@ class MergeIn(BaseModel):
 class MoveIn(BaseModel):
     model_config = {"extra": "forbid"}
     reason: Reason
+
+
+# Dedup's placement of a tip, as the triage result carries it (DESIGN.md `case`)
+
+CaseAction = Literal["linked", "review", "new"]
+
+
+class CaseCandidate(BaseModel):
+    case_id: uuid.UUID
+    score: float
+    fields: dict[str, float] = {}
+    # Extension: each field's log-likelihood weight in the score (README "Dedup").
+    weights: dict[str, float] = {}
+
+
+class CaseMatch(BaseModel):
+    id: uuid.UUID
+    action: CaseAction
+    score: float | None = None
+    candidates: list[CaseCandidate] = []
+    # Extension: other cases this tip proved to be the same one, merged into `id`.
+    merged_case_ids: list[uuid.UUID] = []

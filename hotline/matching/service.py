@@ -22,16 +22,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, col, select
 
-from hotline import pagination
-from hotline.audit import service as audit_service
-from hotline.auth.models import Actor
 from hotline.cases import service as case_service
 from hotline.cases.models import Case, CaseTip
-from hotline.config import Settings, get_settings
-from hotline.database import is_postgres, utcnow
+from hotline.core import pagination
+from hotline.core.actor import Actor
+from hotline.core.audit import service as audit_service
+from hotline.core.config import Settings
+from hotline.core.database import is_postgres, utcnow
 from hotline.matching import blocking, normalize, scoring
 from hotline.matching.models import (
     CandidateOut,
+    CaseCandidate,
+    CaseMatch,
     DecisionOut,
     MatchDecision,
     MatchKey,
@@ -40,7 +42,7 @@ from hotline.matching.models import (
     ReviewPage,
 )
 from hotline.tips.models import Tip, TipPerson
-from hotline.triage.models import MINOR_STATUS_SEVERITY, URGENCY_SEVERITY, CaseCandidate, CaseMatch
+from routing.facts import MINOR_STATUS_SEVERITY, URGENCY_SEVERITY
 
 log = structlog.get_logger(__name__)
 
@@ -283,13 +285,12 @@ def match_profile(
     session: Session,
     profile: normalize.Profile,
     *,
-    settings: Settings | None = None,
+    settings: Settings,
     exclude_case_ids: Iterable[uuid.UUID] = (),
     exclude_tip_id: uuid.UUID | None = None,
     lookup_keys: list[blocking.BlockingKey] | None = None,
 ) -> MatchOutcome:
     """Find and score the candidate cases of a profile and decide linked / review / new. Writes nothing."""
-    settings = settings or get_settings()
     secret = _secret(settings)
     index_keys = blocking.blocking_keys(profile, secret=secret, purpose="index")
     if lookup_keys is None:
@@ -362,10 +363,9 @@ def file_keys(session: Session, *, case_id: uuid.UUID, keys: Iterable[blocking.B
         session.execute(_insert_ignoring_duplicates(session).on_conflict_do_nothing(), rows)
 
 
-def file_tip_keys(*, session: Session, tip: Tip, case_id: uuid.UUID, settings: Settings | None = None) -> int:
+def file_tip_keys(*, session: Session, tip: Tip, case_id: uuid.UUID, settings: Settings) -> int:
     """File a grown tip's keys under its case (an SMS session's later texts name people, phones, places),
     so the next report about them finds this case. The tip stays where it is."""
-    settings = settings or get_settings()
     keys = blocking.blocking_keys(normalize.tip_profile(tip), secret=_secret(settings), purpose="index")
     lock_keys(session, keys)
     file_keys(session, case_id=case_id, keys=keys)
@@ -399,11 +399,8 @@ def _reopen_if_closed(session: Session, case: Case, *, actor: Actor, tip_id: uui
         )
 
 
-def place_tip(
-    *, session: Session, tip: Tip, actor: Actor, settings: Settings | None = None
-) -> tuple[Case, CaseMatch]:
+def place_tip(*, session: Session, tip: Tip, actor: Actor, settings: Settings) -> tuple[Case, CaseMatch]:
     """Put a tip in its case (linked, review or new) and file its keys, in the caller's transaction."""
-    settings = settings or get_settings()
     profile = normalize.tip_profile(tip)
     lookup_keys = blocking.blocking_keys(profile, secret=_secret(settings), purpose="lookup")
     lock_keys(session, lookup_keys)
@@ -548,9 +545,8 @@ def _recompute_case(session: Session, case: Case) -> None:
     case.updated_at = utcnow()
 
 
-def refile_case_keys(session: Session, case_id: uuid.UUID, *, settings: Settings | None = None) -> int:
+def refile_case_keys(session: Session, case_id: uuid.UUID, *, settings: Settings) -> int:
     """Rebuild a case's blocking keys from the tips it holds now."""
-    settings = settings or get_settings()
     session.execute(sa.delete(MatchKey).where(col(MatchKey.case_id) == case_id))
     profile = case_profiles(session, [case_id], max_tips=None).get(case_id)
     if profile is None:
@@ -746,7 +742,7 @@ def reject_review(*, session: Session, review_id: uuid.UUID, reason: str, actor:
 
 
 def move_tip_to_new_case(
-    *, session: Session, tip_id: uuid.UUID, reason: str, actor: Actor, settings: Settings | None = None
+    *, session: Session, tip_id: uuid.UUID, reason: str, actor: Actor, settings: Settings
 ) -> MatchDecision:
     """Take a tip out of its case into a case of its own (it was linked by mistake)."""
     tip = session.get(Tip, tip_id)
@@ -874,10 +870,9 @@ class DuplicatePair:
     weights: dict[str, float]
 
 
-def reindex(*, session: Session, settings: Settings | None = None, batch_size: int = 500) -> int:
+def reindex(*, session: Session, settings: Settings, batch_size: int = 500) -> int:
     """Rebuild every open case's blocking keys from its tips (after data was migrated in, or the matching
     key changed). Returns how many cases were filed."""
-    settings = settings or get_settings()
     session.execute(sa.delete(MatchKey))
     count = 0
     last: uuid.UUID | None = None
@@ -897,14 +892,13 @@ def reindex(*, session: Session, settings: Settings | None = None, batch_size: i
 
 
 def likely_duplicates(
-    *, session: Session, min_score: float = 0.5, settings: Settings | None = None, batch_size: int = 200
+    *, session: Session, min_score: float = 0.5, settings: Settings, batch_size: int = 200
 ) -> Iterator[DuplicatePair]:
     """Pairs of cases that look like one case, each pair once, case by case in id order.
 
     Each case is matched like a tip against the others through the key index, so the cost grows with the
     number of cases, not its square. Pairs a supervisor already ruled different are left out.
     """
-    settings = settings or get_settings()
     last: uuid.UUID | None = None
     while True:
         query = select(Case.id).where(Case.status != "merged").order_by(col(Case.id)).limit(batch_size)

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, status
 from sqlmodel import Session
 
-from hotline.deps import SessionDep, SupervisorActor
+from hotline.deps import SessionDep, SettingsDep, SupervisorActor
 from hotline.matching import service as matching_service
 from hotline.matching.models import (
     ConfirmIn,
@@ -103,12 +103,14 @@ def merge_case(case_id: uuid.UUID, body: MergeIn, session: SessionDep, actor: Su
 
 
 @router.post("/tips/{tip_id}/move-to-new-case", response_model=DecisionOut)
-def move_tip(tip_id: uuid.UUID, body: MoveIn, session: SessionDep, actor: SupervisorActor) -> DecisionOut:
+def move_tip(
+    tip_id: uuid.UUID, body: MoveIn, session: SessionDep, settings: SettingsDep, actor: SupervisorActor
+) -> DecisionOut:
     """Take a tip that was joined to the wrong case out of it, into a new case of its own."""
     return _decide(
         session,
         lambda: matching_service.move_tip_to_new_case(
-            session=session, tip_id=tip_id, reason=body.reason, actor=actor
+            session=session, settings=settings, tip_id=tip_id, reason=body.reason, actor=actor
         ),
     )
 

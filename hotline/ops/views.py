@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from hotline.database import READ_ONLY
-from hotline.ops import metrics
+from hotline.core import metrics
+from hotline.core.database import READ_ONLY
 
 router = APIRouter(tags=["operations"])
 

@@ -15,17 +15,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from hotline import crypto
-from hotline.audit import service as audit_service
-from hotline.auth.models import Actor
 from hotline.cases.models import Case, CaseTip
-from hotline.config import Settings
-from hotline.database import encrypted_columns, utcnow
+from hotline.core import crypto
+from hotline.core.actor import Actor
+from hotline.core.audit import service as audit_service
+from hotline.core.config import Settings
+from hotline.core.database import encrypted_columns, utcnow
+from hotline.decisions.models import RoutingDecision, RoutingOverride
 from hotline.matching.models import MatchDecision, MatchKey
+from hotline.referrals.models import Referral
 from hotline.tips.models import Tip, TipAttachment, TipPerson, TipSearchKey
 from integrations.twilio.models import SmsMessage, SmsSession, TwilioCall
-from integrations.webhooks.models import Referral, WebhookAttempt, WebhookDelivery
-from routing.models import RoutingDecision, RoutingOverride
+from integrations.webhooks.models import WebhookAttempt, WebhookDelivery
 
 # Key rotation
 

@@ -17,15 +17,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from hotline.audit import service as audit_service
-from hotline.auth.models import Actor
-from hotline.cases.models import CaseTip
+from hotline.cases.models import Case, CaseTip
+from hotline.core.actor import Actor
+from hotline.core.audit import service as audit_service
+from hotline.decisions import service as decision_service
+from hotline.decisions.models import RoutingDecision, RoutingOverride
+from hotline.referrals.models import Referral
 from hotline.tips.models import CHANNELS, Tip
-from hotline.triage.models import MINOR_STATUS_SEVERITY
-from integrations.webhooks.models import Referral
-from routing.models import RoutingDecision, RoutingOverride
+from routing.facts import MINOR_STATUS_SEVERITY
 
 MAX_PERIOD_DAYS = 366
 MINOR_STATUSES = tuple(sorted(MINOR_STATUS_SEVERITY, key=MINOR_STATUS_SEVERITY.__getitem__, reverse=True))
@@ -424,3 +426,46 @@ def export_decisions(*, session: Session, period: Period, batch_size: int = 500)
             "overridden": _csv_value(decision.overridden_at is not None),
             "overridden_at": decision.overridden_at.isoformat() if decision.overridden_at else "",
         }
+
+
+# Cases, one a line (`hotline cases export`)
+
+
+def export_rows(*, session: Session, batch_size: int = 500) -> Iterator[dict[str, Any]]:
+    """One row per case, oldest first, for `hotline cases export`."""
+    last: tuple[datetime, uuid.UUID] | None = None
+    while True:
+        query = select(Case).order_by(col(Case.created_at), col(Case.id)).limit(batch_size)
+        if last is not None:
+            query = query.where(
+                sa.or_(
+                    col(Case.created_at) > last[0],
+                    sa.and_(col(Case.created_at) == last[0], col(Case.id) > last[1]),
+                )
+            )
+        cases = session.exec(query).all()
+        if not cases:
+            return
+        case_ids = [case.id for case in cases]
+        tips_by_case: dict[uuid.UUID, list[Tip]] = {case_id: [] for case_id in case_ids}
+        for tip, case_id in session.exec(
+            select(Tip, CaseTip.case_id)
+            .join(CaseTip, col(CaseTip.tip_id) == col(Tip.id))
+            .where(col(CaseTip.case_id).in_(case_ids))
+            .order_by(col(Tip.received_at))
+        ).all():
+            tips_by_case[case_id].append(tip)
+        targets_by_tip = decision_service.current_targets_by_tip(
+            session=session, tip_ids=[tip.id for tips in tips_by_case.values() for tip in tips]
+        )
+        for case in cases:
+            tips = tips_by_case[case.id]
+            yield {
+                "case_id": str(case.id),
+                "status": case.status,
+                "tip_external_ids": [tip.external_id for tip in tips if tip.external_id],
+                "minor_status": case.minor_status,
+                "jurisdiction": {"state": case.state, "county": case.county},
+                "routing_targets": decision_service.routing_targets_of(tips, targets_by_tip),
+            }
+        last = (cases[-1].created_at, cases[-1].id)

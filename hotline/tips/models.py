@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, Relationship, SQLModel
 
-from hotline.database import PIIJSON, PIIText, UTCDateTime, new_id, utcnow
+from hotline.core.database import PIIJSON, PIIText, UTCDateTime, new_id, utcnow
 
 CHANNELS = ("phone", "sms", "web", "email", "api", "import")
 PERSON_ROLES = ("victim", "suspect", "other")

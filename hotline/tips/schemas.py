@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from hotline import geo
+from hotline.core import geo
 
 Channel = Literal["phone", "sms", "web", "email", "api", "import"]
 PersonRole = Literal["victim", "suspect", "other"]

@@ -11,11 +11,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from hotline import crypto
-from hotline.audit import service as audit_service
-from hotline.auth.models import Actor
-from hotline.database import utcnow
-from hotline.ops import metrics
+from hotline.core import crypto, metrics
+from hotline.core.actor import Actor
+from hotline.core.audit import service as audit_service
+from hotline.core.database import utcnow
 from hotline.tips.models import Tip, TipPerson, TipSearchKey
 from hotline.tips.schemas import AttachmentOut, LocationOut, PersonOut, ReporterOut, TipIn, TipOut
 

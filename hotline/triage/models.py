@@ -1,23 +1,16 @@
-"""The triage result (DESIGN.md), stored on each tip and returned by the API and `hotline triage`.
+"""What triage reads from a tip: minor status, trafficking type and urgency, each with its evidence.
 
-Every label comes with its evidence. Fields beyond DESIGN.md (`*_evidence`) are compatible extensions.
+The whole triage result (with the case, jurisdiction and routing) is `hotline.intake.models.TriageResult`.
 """
 
 from __future__ import annotations
 
-import uuid
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 MinorStatus = Literal["confirmed", "likely", "unknown", "adult"]
 Urgency = Literal["emergency", "high", "normal"]
-CaseAction = Literal["linked", "review", "new"]
-JurisdictionSource = Literal["state", "zip", "city", "area_code", "unknown"]
-
-# Worst first: when tips or evidence disagree, the case takes the more protective reading.
-MINOR_STATUS_SEVERITY: dict[str, int] = {"confirmed": 3, "likely": 2, "unknown": 1, "adult": 0}
-URGENCY_SEVERITY: dict[str, int] = {"emergency": 2, "high": 1, "normal": 0}
 
 
 class Evidence(BaseModel):
@@ -31,61 +24,3 @@ class MinorAssessment(BaseModel):
     status: MinorStatus
     min_age: int | None = None
     evidence: list[Evidence] = []
-
-
-class CaseCandidate(BaseModel):
-    case_id: uuid.UUID
-    score: float
-    fields: dict[str, float] = {}
-    # Extension: each field's log-likelihood weight in the score (README "Dedup").
-    weights: dict[str, float] = {}
-
-
-class CaseMatch(BaseModel):
-    id: uuid.UUID
-    action: CaseAction
-    score: float | None = None
-    candidates: list[CaseCandidate] = []
-    # Extension: other cases this tip proved to be the same one, merged into `id`.
-    merged_case_ids: list[uuid.UUID] = []
-
-
-class Jurisdiction(BaseModel):
-    state: str | None = None
-    county: str | None = None
-    source: JurisdictionSource = "unknown"
-
-
-class RoutingTarget(BaseModel):
-    agency_id: str
-    rule_id: str
-    priority: str
-    sla_minutes: int | None = None
-
-
-class RuleTrace(BaseModel):
-    rule_id: str
-    matched: bool
-    why: str
-
-
-class RoutingOutcome(BaseModel):
-    decision_id: uuid.UUID
-    ruleset_version: str
-    targets: list[RoutingTarget] = []
-    trace: list[RuleTrace] = []
-    # Extension: a rule asked for a supervisor to check this decision.
-    review_required: bool = False
-
-
-class TriageResult(BaseModel):
-    tip_id: uuid.UUID
-    external_id: str | None = None
-    case: CaseMatch
-    minor: MinorAssessment
-    trafficking_type: Literal["sex", "labor", "both", "unknown"]
-    trafficking_type_evidence: list[Evidence] = []
-    urgency: Urgency
-    urgency_evidence: list[Evidence] = []
-    jurisdiction: Jurisdiction
-    routing: RoutingOutcome | None = None

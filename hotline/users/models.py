@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from hotline.database import UTCDateTime, new_id, utcnow
+from hotline.core.database import UTCDateTime, new_id, utcnow
 
 
 class User(SQLModel, table=True):

@@ -19,10 +19,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlmodel import Session, col, select
 
-from hotline.audit import service as audit_service
-from hotline.auth.models import Actor, Role
-from hotline.config import Settings
-from hotline.database import utcnow
+from hotline.core.actor import Actor, Role
+from hotline.core.audit import service as audit_service
+from hotline.core.config import Settings
+from hotline.core.database import utcnow
 from hotline.users.models import User, UserSession
 
 # People sign in as advocates, supervisors or admins; partner agencies use API keys.

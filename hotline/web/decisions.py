@@ -14,10 +14,15 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlmodel import col, select
 
-from hotline import geo
+from hotline.agencies import service as agency_service
 from hotline.cases import service as case_service
-from hotline.config import Settings
+from hotline.core import geo
+from hotline.core.config import Settings
+from hotline.decisions import service as decision_service
+from hotline.decisions.models import OverrideIn, ReplayOut, RoutingDecision, TargetIn
 from hotline.deps import SessionDep
+from hotline.referrals import flows as referral_flows
+from hotline.referrals import service as referral_service
 from hotline.triage.models import MinorStatus, Urgency
 from hotline.web.pages import (
     actor_names,
@@ -33,9 +38,7 @@ from hotline.web.pages import (
 )
 from hotline.web.security import CsrfChecked, PageError, SupervisorUser
 from integrations.webhooks import service as webhook_service
-from routing import service as routing_service
 from routing.facts import FACT_SPECS
-from routing.models import OverrideIn, ReplayOut, RoutingDecision, TargetIn
 
 router = APIRouter(include_in_schema=False)
 
@@ -107,14 +110,14 @@ def decision_list(request: Request, session: SessionDep, web_user: SupervisorUse
         else None,
     }
     page = list_page(
-        routing_service.list_decisions,
+        decision_service.list_decisions,
         cursor=filters.cursor,
         errors=errors,
         session=session,
         limit=PAGE_SIZE,
         **query,
     )
-    agencies = routing_service.list_agencies(session=session)
+    agencies = agency_service.list_agencies(session=session)
     # What each listed decision saw, for the state, minor and urgency columns.
     ids = [decision.id for decision in page.items]
     facts = dict(
@@ -170,7 +173,7 @@ def _rows_from_targets(targets: list[Any]) -> list[TargetRow]:
 
 def _rows_from_form(form: Any) -> list[TargetRow]:
     rows = []
-    for index in range(routing_service.MAX_PAGE_SIZE):
+    for index in range(decision_service.MAX_PAGE_SIZE):
         prefix = f"targets-{index}-"
         if f"{prefix}agency_id" not in form:
             break
@@ -210,7 +213,7 @@ def _targets_in(rows: list[TargetRow]) -> list[TargetIn]:
 
 
 def _decision_or_404(session, decision_id: str):  # type: ignore[no-untyped-def]
-    decision = routing_service.get_decision(session=session, decision_id=parse_id(decision_id, "decision"))
+    decision = decision_service.get_decision(session=session, decision_id=parse_id(decision_id, "decision"))
     if decision is None:
         raise PageError(404, "There is no routing decision with this id.")
     return decision
@@ -239,7 +242,7 @@ def _decision_page(  # type: ignore[no-untyped-def]
     problem: str | None = None,
     status_code: int = 200,
 ):
-    out = routing_service.decision_out(session=session, decision=decision)
+    out = decision_service.decision_out(session=session, decision=decision)
     return render(
         request,
         "decisions/detail.html",
@@ -272,7 +275,7 @@ class DeliveryRow:
 
 
 def _deliveries(session, out) -> list[DeliveryRow]:  # type: ignore[no-untyped-def]
-    referrals = webhook_service.supervisor_referrals(
+    referrals = referral_service.supervisor_referrals(
         session=session, tip_id=out.tip_id, limit=webhook_service.MAX_PAGE_SIZE
     ).items
     rows = []
@@ -288,13 +291,13 @@ def _deliveries(session, out) -> list[DeliveryRow]:  # type: ignore[no-untyped-d
 def _decision_context(session, out) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """What the decision page shows besides the forms: the decision, what its rules are for, agencies,
     who acted, and the delivery of its referrals."""
-    ruleset = routing_service.get_ruleset(session=session, version=out.ruleset_version)
+    ruleset = decision_service.get_ruleset(session=session, version=out.ruleset_version)
     rules = {}
     if ruleset is not None:
         rules = {
-            rule.id: rule for rule in routing_service.engine_for(session=session, ruleset=ruleset).all_rules
+            rule.id: rule for rule in decision_service.engine_for(session=session, ruleset=ruleset).all_rules
         }
-    agencies = routing_service.list_agencies(session=session)
+    agencies = agency_service.list_agencies(session=session)
     return {
         "decision": out,
         "facts": [
@@ -325,7 +328,7 @@ def replay_decision(
     request: Request, decision_id: str, session: SessionDep, web_user: SupervisorUser, _csrf: CsrfChecked
 ) -> Response:
     decision = _decision_or_404(session, decision_id)
-    replay = routing_service.replay_decision(session=session, decision_id=decision.id, actor=web_user.actor)
+    replay = decision_service.replay_decision(session=session, decision_id=decision.id, actor=web_user.actor)
     session.commit()
     return _decision_page(request, session, web_user, decision, replay=replay)
 
@@ -342,12 +345,16 @@ async def override_decision(
     if problem is None:
         try:
             override_in = OverrideIn(targets=_targets_in(rows), reason=" ".join(reason.split())[:2000])
-            routing_service.override_decision(
-                session=session, decision_id=decision.id, override_in=override_in, actor=web_user.actor
+            referral_flows.override_decision(
+                session=session,
+                settings=request.app.state.settings,
+                decision_id=decision.id,
+                override_in=override_in,
+                actor=web_user.actor,
             )
         except ValidationError as exc:
             problem = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
-        except (ValueError, routing_service.OverrideRefused) as exc:
+        except (ValueError, decision_service.OverrideRefused) as exc:
             problem = str(exc)
     if problem is not None:
         session.rollback()

@@ -15,12 +15,14 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from hotline.config import Settings
+from hotline.core.config import Settings
 from hotline.deps import SessionDep
+from hotline.referrals import service as referral_service
+from hotline.referrals.models import ALERT_KINDS
 from hotline.web.pages import actor_names, list_page, page_url, parse_id, read_filters, redirect, render
 from hotline.web.security import CsrfChecked, PageError, SupervisorUser, WebUser
 from integrations.webhooks import service as webhook_service
-from integrations.webhooks.models import ALERT_KINDS, WebhookEndpoint
+from integrations.webhooks.models import WebhookEndpoint
 
 router = APIRouter(include_in_schema=False)
 
@@ -233,7 +235,7 @@ def alerts_page(request: Request, session: SessionDep, web_user: SupervisorUser)
     filters, errors = read_filters(AlertFilters, request)
     query = {"open_only": filters.show == "open", "kind": filters.kind}
     page = list_page(
-        webhook_service.list_alerts,
+        referral_service.list_alerts,
         cursor=filters.cursor,
         errors=errors,
         session=session,
@@ -261,10 +263,10 @@ def acknowledge_alert(
     request: Request, alert_id: str, session: SessionDep, web_user: SupervisorUser, _csrf: CsrfChecked
 ) -> Response:
     try:
-        webhook_service.acknowledge_alert(
+        referral_service.acknowledge_alert(
             session=session, alert_id=parse_id(alert_id, "alert"), actor=web_user.actor
         )
-    except webhook_service.NotFound as exc:
+    except referral_service.NotFound as exc:
         raise PageError(404, "There is no alert with this id.") from exc
     session.commit()
     return redirect("/alerts")

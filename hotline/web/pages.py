@@ -17,9 +17,10 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ValidationError, ValidationInfo, field_validator
 from sqlmodel import Session, col, select
 
-from hotline import pagination
-from hotline.auth.models import ApiKey, Role
-from hotline.config import Settings
+from hotline.auth.models import ApiKey
+from hotline.core import pagination
+from hotline.core.actor import Role
+from hotline.core.config import Settings
 from hotline.reports import service as report_service
 from hotline.users.models import User
 from hotline.web import display, i18n

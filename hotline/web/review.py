@@ -22,6 +22,7 @@ from hotline.matching import scoring
 from hotline.matching import service as matching_service
 from hotline.matching.models import MatchDecision
 from hotline.tips import service as tip_service
+from hotline.web.cases import render_case_page
 from hotline.web.pages import (
     list_page,
     page_url,
@@ -33,7 +34,6 @@ from hotline.web.pages import (
     render,
 )
 from hotline.web.security import CsrfChecked, PageError, SupervisorUser, WebUser
-from hotline.web.views import render_case_page
 
 router = APIRouter(include_in_schema=False)
 
@@ -355,7 +355,11 @@ def move_tip(
         session,
         reason,
         lambda reason: matching_service.move_tip_to_new_case(
-            session=session, tip_id=tip.id, reason=reason, actor=web_user.actor
+            session=session,
+            settings=request.app.state.settings,
+            tip_id=tip.id,
+            reason=reason,
+            actor=web_user.actor,
         ),
     )
     if decision is None:

@@ -15,11 +15,11 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from sqlmodel import Session
 
+from hotline.decisions import service as decision_service
+from hotline.decisions.models import ProblemOut, SimulationOut
 from hotline.deps import SessionDep
 from hotline.web.pages import reason_problem, redirect, render
 from hotline.web.security import CsrfChecked, PageError, SupervisorUser, WebUser
-from routing import service as routing_service
-from routing.models import ProblemOut, SimulationOut
 
 router = APIRouter(include_in_schema=False)
 
@@ -57,7 +57,7 @@ def unified_diff(old: str, new: str, *, old_name: str, new_name: str) -> list[Di
 
 @router.get("/rules")
 def rules_page(request: Request, session: SessionDep, web_user: SupervisorUser) -> Response:
-    versions = routing_service.list_rulesets(session=session)
+    versions = decision_service.list_rulesets(session=session)
     return render(
         request,
         "rules/index.html",
@@ -68,11 +68,11 @@ def rules_page(request: Request, session: SessionDep, web_user: SupervisorUser) 
 
 def _active_text(session: Session) -> tuple[str, str]:
     """The active version's YAML and its name for a diff; the shipped default before anything is published."""
-    active = routing_service.active_ruleset(session=session)
+    active = decision_service.active_ruleset(session=session)
     if active is None:
         return (
-            routing_service.shipped_default_ruleset(),
-            f"shipped default ({routing_service.DEFAULT_RULESET_FILE})",
+            decision_service.shipped_default_ruleset(),
+            f"shipped default ({decision_service.DEFAULT_RULESET_FILE})",
         )
     return active.content, f"active version {active.version}"
 
@@ -176,12 +176,12 @@ def check_candidate(
     what it would change over the last `since_days` days of decisions. Writes nothing."""
     if candidate.invalid:
         return _candidate_page(request, session, web_user, candidate)
-    engine, problems = routing_service.check_candidate(
+    engine, problems = decision_service.check_candidate(
         session=session, text=candidate.content, source=candidate.source
     )
     simulation = None
     if engine is not None:
-        simulation = routing_service.simulate(
+        simulation = decision_service.simulate(
             session=session,
             text=candidate.content,
             source=candidate.source,
@@ -193,7 +193,7 @@ def check_candidate(
         session,
         web_user,
         candidate,
-        problems=routing_service.problems_out(problems),
+        problems=decision_service.problems_out(problems),
         parses=engine is not None,
         simulation=simulation,
     )
@@ -216,7 +216,7 @@ def publish_candidate(
             request, session, web_user, candidate, problem="Publishing: " + problem, status_code=422
         )
     try:
-        ruleset = routing_service.publish_ruleset(
+        ruleset = decision_service.publish_ruleset(
             session=session,
             text=candidate.content,
             source=candidate.source,
@@ -224,18 +224,18 @@ def publish_candidate(
             actor=web_user.actor,
             comment=" ".join(candidate.comment.split()),
         )
-    except routing_service.RulesetRefused as exc:
+    except decision_service.RulesetRefused as exc:
         session.rollback()
         return _candidate_page(
             request,
             session,
             web_user,
             candidate,
-            problems=routing_service.problems_out(exc.problems),
+            problems=decision_service.problems_out(exc.problems),
             problem="Not published: the candidate does not validate or fails its own tests (below).",
             status_code=422,
         )
-    except routing_service.PublishConflict as exc:
+    except decision_service.PublishConflict as exc:
         session.rollback()
         return _candidate_page(request, session, web_user, candidate, problem=str(exc), status_code=409)
     session.commit()
@@ -246,11 +246,11 @@ def publish_candidate(
 def ruleset_page(request: Request, version: str, session: SessionDep, web_user: SupervisorUser) -> Response:
     if not version.isdigit() or len(version) > 9:
         raise PageError(404, "There is no ruleset with this version.")
-    ruleset = routing_service.ruleset_out(session=session, version=int(version))
+    ruleset = decision_service.ruleset_out(session=session, version=int(version))
     if ruleset is None:
         raise PageError(404, "There is no ruleset with this version.")
     previous = (
-        routing_service.ruleset_out(session=session, version=ruleset.version - 1)
+        decision_service.ruleset_out(session=session, version=ruleset.version - 1)
         if ruleset.version > 1
         else None
     )

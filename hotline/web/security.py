@@ -17,8 +17,8 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request
 
-from hotline.auth.models import Actor, Role
-from hotline.config import Settings
+from hotline.core.actor import Actor, Role
+from hotline.core.config import Settings
 from hotline.deps import SessionDep
 from hotline.users import service as user_service
 from hotline.users.models import User, UserSession

@@ -9,33 +9,30 @@ import io
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
-from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field, field_validator
 from sqlmodel import col, select
 
-from hotline import geo
 from hotline.access import service as access_service
-from hotline.audit import service as audit_service
-from hotline.audit.models import AuditEvent
-from hotline.auth.models import Role
 from hotline.cases import service as case_service
 from hotline.cases.models import CaseStatus
-from hotline.config import Settings
-from hotline.database import MAX_BIGINT
+from hotline.core import geo
+from hotline.core.actor import Role
+from hotline.core.audit import service as audit_service
+from hotline.core.audit.models import AuditEvent
+from hotline.core.config import Settings
+from hotline.core.database import MAX_BIGINT
 from hotline.deps import SessionDep
-from hotline.matching import service as matching_service
+from hotline.intake import flows as intake_flows
 from hotline.reports import service as report_service
-from hotline.tips import flows as tip_flows
 from hotline.tips import service as tip_service
 from hotline.triage.models import MinorStatus, Urgency
 from hotline.users import service as user_service
 from hotline.web import charts, display, forms
+from hotline.web.cases import render_case_page
 from hotline.web.pages import (
     HOME_BY_ROLE,
-    STATIC_DIR,
-    actor_names,
     day_bounds,
     ends_after,
     list_page,
@@ -55,7 +52,6 @@ from hotline.web.security import (
     AnyUser,
     CsrfChecked,
     PageError,
-    SignInRequired,
     SupervisorUser,
     cookie_name,
     delete_cookie,
@@ -63,39 +59,10 @@ from hotline.web.security import (
     safe_next,
     set_cookie,
     signin_csrf_token,
-    signin_url,
     tokens_match,
 )
-from routing import service as routing_service
 
 router = APIRouter(include_in_schema=False)
-
-
-def install(app: FastAPI) -> None:
-    """Add the web UI to the app: its pages, its static files, and pages (not JSON) for its errors."""
-    # The supervisors' pages build on the pages here (the case page): imported once these are defined.
-    from hotline.web import decisions, deliveries, review, rules
-
-    app.include_router(router)
-    for pages in (decisions, review, rules, deliveries):
-        app.include_router(pages.router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-
-    @app.exception_handler(SignInRequired)
-    async def _sign_in_required(_request: Request, exc: SignInRequired) -> Response:
-        return redirect(signin_url(exc.next_path))
-
-    @app.exception_handler(PageError)
-    async def _page_error(request: Request, exc: PageError) -> Response:
-        web_user = None
-        titles = {403: "Not allowed", 404: "Page not found"}
-        return render(
-            request,
-            "error.html",
-            {"title": titles.get(exc.status_code, "Something went wrong"), "message": exc.message},
-            web_user=web_user,
-            status_code=exc.status_code,
-        )
 
 
 def _client_ip(request: Request) -> str | None:
@@ -216,7 +183,9 @@ async def submit_tip(
     tip_in = forms.validate(form)
     if tip_in is None:
         return render(request, "tips/new.html", context, web_user=web_user, status_code=422)
-    submission = tip_flows.submit_tip(session=session, tip_in=tip_in, actor=web_user.actor)
+    submission = intake_flows.submit_tip(
+        session=session, settings=request.app.state.settings, tip_in=tip_in, actor=web_user.actor
+    )
     return redirect(f"/tips/{submission.tip.id}?submitted=1")
 
 
@@ -322,43 +291,6 @@ def case_list(request: Request, session: SessionDep, web_user: AdvocateUser) -> 
 @router.get("/cases/{case_id}")
 def case_page(request: Request, case_id: str, session: SessionDep, web_user: AdvocateUser) -> Response:
     return render_case_page(request, session, web_user, parse_id(case_id, "case"))
-
-
-CASE_NOTICES = {
-    "confirmed": "Review confirmed: the tip's case was merged into this one.",
-    "merged": "Cases merged: this case now holds the tips of both.",
-    "moved": "The tip was moved out of its case into this new case.",
-}
-
-
-def render_case_page(  # type: ignore[no-untyped-def]
-    request: Request, session, web_user, case_id, *, problem: str | None = None, status_code: int = 200
-) -> Response:
-    """A case with its tips; for supervisors also its routing and dedup decisions and the forms that
-    correct dedup (merge into another case, move a tip out). `problem` is a refused correction's reason."""
-    case = case_service.get_case_out(session=session, case_id=case_id)
-    if case is None:
-        raise PageError(404, "There is no case with this id.")
-    access_service.record_case_read(session=session, actor=web_user.actor, case_id=case.id, via="web")
-    session.commit()
-    tips = case_service.tips_of_case(session=session, case_id=case.id)
-    context = {
-        "case": case,
-        "targets": case_service.current_routing_targets(session=session, tips=tips),
-        "problem": problem,
-        "notice": CASE_NOTICES.get(request.query_params.get("decided", "")),
-    }
-    if web_user.role == Role.supervisor:
-        routing_decisions = routing_service.list_decisions(
-            session=session, tip_ids=[tip.id for tip in tips], limit=routing_service.MAX_PAGE_SIZE
-        ).items
-        match_decisions = matching_service.decisions_for_case(session=session, case_id=case.id)
-        context |= {
-            "routing_decisions": routing_decisions,
-            "match_decisions": match_decisions,
-            "names": actor_names(session, [decision.decided_by for decision in match_decisions]),
-        }
-    return render(request, "cases/detail.html", context, web_user=web_user, status_code=status_code)
 
 
 # Supervisors: who viewed a case, the audit log, reports

@@ -16,7 +16,7 @@ from twilio.http import HttpClient
 from twilio.http.response import Response as TwilioResponse
 from twilio.rest import Client
 
-from hotline.config import Settings
+from hotline.core.config import Settings
 
 # Twilio error 21610: the recipient replied STOP (to this or another of our numbers).
 UNSUBSCRIBED_RECIPIENT = 21610

@@ -17,16 +17,15 @@ import structlog
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
-from hotline import crypto
-from hotline.audit import service as audit_service
-from hotline.auth.models import Actor, system_actor
-from hotline.config import Settings
-from hotline.database import is_postgres, utcnow
-from hotline.tips import flows as tip_flows
+from hotline.core import crypto
+from hotline.core.actor import Actor, system_actor
+from hotline.core.audit import service as audit_service
+from hotline.core.config import Settings
+from hotline.core.database import is_postgres, utcnow
+from hotline.intake import flows as intake_flows
 from hotline.tips import service as tip_service
 from hotline.tips.models import Tip, TipAttachment
 from hotline.tips.schemas import MAX_NARRATIVE_CHARS, ReporterIn, TipIn
-from hotline.triage import flows as triage_flows
 from integrations.twilio import prompts
 from integrations.twilio import service as twilio_service
 from integrations.twilio.models import SmsMessage, SmsSession, TwilioCall
@@ -137,16 +136,16 @@ def _locked_tip(session: Session, tip_id: uuid.UUID) -> Tip | None:
     return session.exec(query).first()
 
 
-def _assess_again(*, session: Session, tip: Tip, actor: Actor, reason: str) -> None:
+def _assess_again(*, session: Session, settings: Settings, tip: Tip, actor: Actor, reason: str) -> None:
     """After a tip's content grew: triage it if it never was, else re-assess it. Failures are logged; the
     content is committed already and the tip keeps its previous assessment."""
     if tip.status == "received":
-        tip_flows.triage_committed_tip(session=session, tip=tip, actor=actor)
+        intake_flows.triage_committed_tip(session=session, settings=settings, tip=tip, actor=actor)
         return
     if tip.status != "triaged":
         return
     try:
-        triage_flows.retriage_tip(session=session, tip=tip, actor=actor, reason=reason)
+        intake_flows.retriage_tip(session=session, settings=settings, tip=tip, actor=actor, reason=reason)
     except Exception:
         session.rollback()
         log.exception("retriage_failed", tip_id=str(tip.id))
@@ -208,6 +207,7 @@ def advocate_dial_finished(*, session: Session, ref: CallRef, dial_status: str |
 def voicemail_recorded(
     *,
     session: Session,
+    settings: Settings,
     ref: CallRef,
     language: str,
     recording_sid: str | None,
@@ -251,13 +251,14 @@ def voicemail_recorded(
     )
     call.tip_id, call.language, call.updated_at = tip.id, call.language or language, utcnow()
     session.commit()
-    tip_flows.triage_committed_tip(session=session, tip=tip, actor=actor)
+    intake_flows.triage_committed_tip(session=session, settings=settings, tip=tip, actor=actor)
     return tip
 
 
 def transcription_received(
     *,
     session: Session,
+    settings: Settings,
     ref: CallRef,
     language: str,
     recording_sid: str | None,
@@ -272,6 +273,7 @@ def transcription_received(
     # The recording callbacks may not have arrived (or never will): the transcription names the recording.
     voicemail_recorded(
         session=session,
+        settings=settings,
         ref=ref,
         language=language,
         recording_sid=recording_sid,
@@ -313,7 +315,7 @@ def transcription_received(
     )
     session.commit()
     if before == "transcribing" or transcript:
-        _assess_again(session=session, tip=tip, actor=actor, reason="voicemail transcript")
+        _assess_again(session=session, settings=settings, tip=tip, actor=actor, reason="voicemail transcript")
     return tip
 
 
@@ -348,7 +350,7 @@ def call_ended(
 
 
 def triage_stale_voicemails(
-    *, session_factory: sessionmaker[Session], wait: timedelta, limit: int = 100
+    *, session_factory: sessionmaker[Session], settings: Settings, wait: timedelta, limit: int = 100
 ) -> int:
     """Voicemails whose transcript did not come within `wait` are triaged from the recording alone."""
     cutoff = utcnow() - wait
@@ -377,7 +379,7 @@ def triage_stale_voicemails(
                 detail={"waited_seconds": waited},
             )
             session.commit()
-            tip_flows.triage_committed_tip(session=session, tip=tip, actor=SWEEP_ACTOR)
+            intake_flows.triage_committed_tip(session=session, settings=settings, tip=tip, actor=SWEEP_ACTOR)
             done += 1
     return done
 
@@ -542,7 +544,7 @@ def receive_sms(
         receipt.replies.append(ack.id)
     session.commit()
     if created:
-        tip_flows.triage_committed_tip(session=session, tip=tip, actor=actor)
+        intake_flows.triage_committed_tip(session=session, settings=settings, tip=tip, actor=actor)
     elif text or media:
-        _assess_again(session=session, tip=tip, actor=actor, reason="sms session message")
+        _assess_again(session=session, settings=settings, tip=tip, actor=actor, reason="sms session message")
     return receipt

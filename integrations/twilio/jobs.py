@@ -7,7 +7,7 @@ from datetime import timedelta
 import structlog
 from sqlmodel import col, func, select
 
-from hotline.worker import WorkerContext
+from hotline.core.jobs import WorkerContext
 from integrations.twilio import client as twilio_client
 from integrations.twilio import flows as twilio_flows
 from integrations.twilio import replies as twilio_replies
@@ -49,4 +49,6 @@ class ReplySender:
 def triage_stale_voicemails(context: WorkerContext) -> int:
     """Voicemails whose transcript never came are triaged from the recording alone."""
     wait = timedelta(seconds=context.settings.twilio_transcript_wait_seconds)
-    return twilio_flows.triage_stale_voicemails(session_factory=context.session_factory, wait=wait)
+    return twilio_flows.triage_stale_voicemails(
+        session_factory=context.session_factory, settings=context.settings, wait=wait
+    )

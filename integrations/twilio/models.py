@@ -11,7 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from hotline.database import PIIText, UTCDateTime, new_id, utcnow
+from hotline.core.database import PIIText, UTCDateTime, new_id, utcnow
 
 LANGUAGES = ("en", "es")
 SMS_DIRECTIONS = ("inbound", "outbound")

@@ -15,10 +15,10 @@ import structlog
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
-from hotline.audit import service as audit_service
-from hotline.config import Settings
-from hotline.database import utcnow
-from hotline.ops import metrics
+from hotline.core import metrics
+from hotline.core.audit import service as audit_service
+from hotline.core.config import Settings
+from hotline.core.database import utcnow
 from integrations.twilio import service as twilio_service
 from integrations.twilio import twiml
 from integrations.twilio.client import UNSUBSCRIBED_RECIPIENT, SmsGateway, SmsSendError

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from hotline import crypto
-from hotline.database import is_postgres, utcnow
+from hotline.core import crypto
+from hotline.core.database import is_postgres, utcnow
 from integrations.twilio.models import SmsMessage, SmsOptOut, SmsSession, TwilioCall
 
 # What Twilio sends as From when the caller withheld their number (its "anonymous" pseudo-numbers).

@@ -16,11 +16,11 @@ from fastapi import Depends, HTTPException, Request, status
 from starlette.datastructures import FormData
 from twilio.request_validator import RequestValidator
 
-from hotline.audit import service as audit_service
-from hotline.auth.models import Actor
-from hotline.config import Settings
+from hotline.core import metrics
+from hotline.core.actor import Actor
+from hotline.core.audit import service as audit_service
+from hotline.core.config import Settings
 from hotline.deps import SessionDep, SettingsDep
-from hotline.ops import metrics
 
 log = structlog.get_logger(__name__)
 

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from hotline.config import Settings
+from hotline.core.config import Settings
 from integrations.twilio.prompts import VOICES, spoken
 
 VOICE_PREFIX = "/twilio/voice"

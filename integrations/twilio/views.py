@@ -14,7 +14,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 from twilio.twiml import TwiML
 
-from hotline.config import Settings
+from hotline.core.config import Settings
 from hotline.deps import SessionDep, SettingsDep
 from integrations.twilio import client as twilio_client
 from integrations.twilio import flows as twilio_flows
@@ -125,10 +125,11 @@ def advocate_dial_finished(
     )
 
 
-def _store_recording(request: Request, webhook: TwilioWebhook, session: Session) -> bool:
+def _store_recording(request: Request, webhook: TwilioWebhook, session: Session, settings: Settings) -> bool:
     """The Record action and the recording status callback report the same recording; either stores it."""
     tip = twilio_flows.voicemail_recorded(
         session=session,
+        settings=settings,
         ref=_call_ref(webhook),
         language=_language(request),
         recording_sid=webhook.get("RecordingSid"),
@@ -139,23 +140,30 @@ def _store_recording(request: Request, webhook: TwilioWebhook, session: Session)
 
 
 @router.post("/voice/recorded", response_class=Response, responses=TWIML, summary="Voicemail recorded")
-def voicemail_recorded(request: Request, webhook: TwilioWebhookDep, session: SessionDep) -> Response:
-    recorded = _store_recording(request, webhook, session)
+def voicemail_recorded(
+    request: Request, webhook: TwilioWebhookDep, session: SessionDep, settings: SettingsDep
+) -> Response:
+    recorded = _store_recording(request, webhook, session, settings)
     return _twiml(twiml.goodbye(language=_language(request), recorded=recorded))
 
 
 @router.post("/voice/recording", status_code=status.HTTP_204_NO_CONTENT, summary="Recording status callback")
-def recording_status(request: Request, webhook: TwilioWebhookDep, session: SessionDep) -> Response:
+def recording_status(
+    request: Request, webhook: TwilioWebhookDep, session: SessionDep, settings: SettingsDep
+) -> Response:
     # "absent" (nothing recorded) and "failed" leave nothing to keep.
     if webhook.get("RecordingStatus") in {None, "completed"}:
-        _store_recording(request, webhook, session)
+        _store_recording(request, webhook, session, settings)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/voice/transcription", status_code=status.HTTP_204_NO_CONTENT, summary="Transcription callback")
-def transcription(request: Request, webhook: TwilioWebhookDep, session: SessionDep) -> Response:
+def transcription(
+    request: Request, webhook: TwilioWebhookDep, session: SessionDep, settings: SettingsDep
+) -> Response:
     twilio_flows.transcription_received(
         session=session,
+        settings=settings,
         ref=_call_ref(webhook),
         language=_language(request),
         recording_sid=webhook.get("RecordingSid"),

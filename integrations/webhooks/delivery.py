@@ -39,13 +39,15 @@ from prometheus_client import Histogram
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
-from hotline.audit import service as audit_service
-from hotline.config import Settings
-from hotline.database import is_postgres, utcnow
+from hotline.core.audit import service as audit_service
+from hotline.core.config import Settings
+from hotline.core.database import is_postgres, utcnow
+from hotline.referrals import service as referral_service
+from hotline.referrals.models import SupervisorAlert
 from integrations.webhooks import service as webhook_service
 from integrations.webhooks import signing
-from integrations.webhooks.models import Referral, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from integrations.webhooks.outbox import NOTIFY_CHANNEL
+from integrations.webhooks.channel import NOTIFY_CHANNEL
+from integrations.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 log = structlog.get_logger(__name__)
 
@@ -523,7 +525,7 @@ def _apply_rare(
             session=session,
             endpoint=endpoint,
             reason="gone" if verdict == "gone" else "failing",
-            actor=webhook_service.WORKER_ACTOR,
+            actor=referral_service.WORKER_ACTOR,
             detail={
                 "delivery_id": str(delivery.id),
                 "failing_since": endpoint.failing_since.isoformat() if endpoint.failing_since else None,
@@ -548,15 +550,10 @@ def _record_delivered(
         for result in delivered
         if result.claimed.event_type != "referral.withdrawn"
     ]
-    if referral_ids:
-        session.execute(
-            sa.update(Referral)
-            .where(col(Referral.id).in_(referral_ids), col(Referral.status) == "pending")
-            .values(status="delivered", delivered_at=now, updated_at=now)
-        )
+    referral_service.mark_delivered(session=session, referral_ids=referral_ids, at=now)
     audit_service.record(
         session,
-        actor=webhook_service.WORKER_ACTOR,
+        actor=referral_service.WORKER_ACTOR,
         action="webhook.delivered",
         subject_type="webhook_delivery",
         subject_id=delivered[0].claimed.delivery_id if len(delivered) == 1 else "batch",
@@ -581,7 +578,7 @@ def _dead_letter(
     delivery.status, delivery.dead_lettered_at = "failed", now
     audit_service.record(
         session,
-        actor=webhook_service.WORKER_ACTOR,
+        actor=referral_service.WORKER_ACTOR,
         action="webhook.dead_lettered",
         subject_type="webhook_delivery",
         subject_id=delivery.id,
@@ -595,8 +592,6 @@ def _dead_letter(
         },
     )
     # One open alert per endpoint counts its dead letters, rather than one alert each.
-    from integrations.webhooks.models import SupervisorAlert
-
     open_alert = session.exec(
         select(SupervisorAlert).where(
             SupervisorAlert.kind == "delivery_dead_lettered",
@@ -609,7 +604,7 @@ def _dead_letter(
         open_alert.detail = {**open_alert.detail, "count": count, "latest_delivery_id": str(delivery.id)}
         open_alert.summary = _dead_letter_summary(delivery, count)
         return
-    webhook_service.raise_alert(
+    referral_service.raise_alert(
         session=session,
         kind="delivery_dead_lettered",
         summary=_dead_letter_summary(delivery, 1),

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from hotline.worker import WorkerContext
+from hotline.core.jobs import WorkerContext
 from integrations.webhooks import service as webhook_service
 from integrations.webhooks.delivery import DeliveryJob
 
-__all__ = ["DeliveryJob", "endpoint_health", "escalate_overdue_referrals"]
-
-
-def escalate_overdue_referrals(context: WorkerContext) -> int:
-    """Referrals past their SLA without an acknowledgement: escalated, supervisors alerted."""
-    with context.session_factory() as session:
-        return webhook_service.escalate_overdue(session=session)
+__all__ = ["DeliveryJob", "endpoint_health"]
 
 
 def endpoint_health(context: WorkerContext) -> int:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
-from hotline.tips.models import Tip, TipPerson
+from hotline.referrals.interfaces import TipSnapshot
+from hotline.tips.models import TipPerson
 
 # Bumped when a field changes meaning or is removed (new optional fields keep the version).
 PAYLOAD_VERSION = 1
@@ -31,28 +32,9 @@ _PERSON_KEYS = (
 )  # fmt: skip
 
 
-def effective_fields(allowed: Iterable[str], narrowed: Iterable[str] | None) -> list[str]:
-    """What deliveries carry: the agency's allowed fields, narrowed by the endpoint's list when it has one."""
-    allowed_list = list(allowed)
-    if narrowed is None:
-        return allowed_list
-    keep = set(narrowed)
-    return [field for field in allowed_list if field in keep]
-
-
 def iso(moment: datetime) -> str:
     """UTC, microseconds, `Z`: one spelling for every timestamp a partner sees."""
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-@dataclass(frozen=True)
-class TipSnapshot:
-    """What an event can tell about a tip: the tip, its persons, and the routing facts of its decision."""
-
-    tip: Tip
-    persons: list[TipPerson]
-    case_id: uuid.UUID | None
-    facts: Mapping[str, Any]
 
 
 def tip_data(snapshot: TipSnapshot, fields: Iterable[str]) -> dict[str, Any]:
@@ -149,10 +131,6 @@ def event_body(
         data["reason"] = reason
     body = {"type": event_type, "timestamp": iso(occurred_at), "data": data}
     return json.dumps(body, separators=(",", ":"), ensure_ascii=True)
-
-
-def respond_by(created_at: datetime, sla_minutes: int | None) -> datetime | None:
-    return created_at + timedelta(minutes=sla_minutes) if sla_minutes is not None else None
 
 
 def schema(event_type: str) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""Partner delivery's work on the database, outside the worker: endpoints and their secrets, acknowledgements
-and the reroute a decline causes, SLA escalation, supervisor alerts, dead letters, replays and delivery logs.
+"""Partner delivery's work on the database, outside the worker: endpoints and their secrets, dead letters,
+replays and delivery logs.
 
 Every change is audited where it is made; free text (a decline's reason) is kept in protected columns and only
 its length reaches the audit chain.
@@ -19,43 +19,34 @@ import sqlalchemy as sa
 import structlog
 from sqlmodel import Session, col, func, select
 
-from hotline import pagination
-from hotline.audit import service as audit_service
-from hotline.auth.models import Actor, system_actor
-from hotline.config import Settings
-from hotline.database import is_postgres, utcnow
-from hotline.tips.models import Tip
-from integrations.webhooks import outbox, payloads, signing
+from hotline.agencies import service as agency_service
+from hotline.agencies.models import Agency
+from hotline.core import pagination
+from hotline.core.actor import Actor
+from hotline.core.audit import service as audit_service
+from hotline.core.config import Settings
+from hotline.core.database import utcnow
+from hotline.referrals import service as referral_service
+from hotline.referrals.models import (
+    Referral,
+)
+from integrations.webhooks import channel, signing
 from integrations.webhooks.models import (
-    AWAITING_ACK_STATUSES,
-    AckIn,
-    AckOut,
-    AlertOut,
-    AlertPage,
     AttemptOut,
     DeliveryLog,
     DeliveryLogEntry,
     DeliveryOut,
     DeliveryPage,
     EndpointOut,
-    OutcomeOut,
-    Referral,
-    ReferralOut,
-    ReferralPage,
-    SupervisorAlert,
-    SupervisorReferralOut,
-    SupervisorReferralPage,
     WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
 )
-from routing import service as routing_service
-from routing.models import Agency
 
 log = structlog.get_logger(__name__)
 
 MAX_PAGE_SIZE = 100
-WORKER_ACTOR = system_actor("webhook-worker")
+WORKER_ACTOR = referral_service.WORKER_ACTOR
 InvalidCursor = pagination.InvalidCursor
 
 
@@ -130,7 +121,7 @@ def register_endpoint(
     settings: Settings,
 ) -> tuple[WebhookEndpoint, str]:
     """Register an agency's webhook endpoint; returns it with its new secret (shown once, never logged)."""
-    routing_service.sync_directory(session=session, actor=actor)
+    agency_service.sync_directory(session=session, actor=actor)
     agency = session.get(Agency, agency_id)
     if agency is None or not agency.active:
         raise Refused(f"no active agency {agency_id!r} in the directory", field="agency_id")
@@ -263,7 +254,7 @@ def disable_endpoint(
         "failing": "it has answered nothing but failures since "
         + (endpoint.failing_since.isoformat(timespec="minutes") if endpoint.failing_since else "long"),
     }.get(reason, reason)
-    raise_alert(
+    referral_service.raise_alert(
         session=session,
         kind="endpoint_disabled",
         summary=f"Webhook endpoint of {endpoint.agency_id} disabled: {why}. {held} deliveries are held "
@@ -295,7 +286,7 @@ def enable_endpoint(*, session: Session, endpoint: WebhookEndpoint, actor: Actor
         subject_id=endpoint.id,
         detail={"agency_id": endpoint.agency_id, "was": was, "released": released},
     )
-    outbox.notify_workers(session)
+    channel.notify_workers(session)
     return released
 
 
@@ -352,7 +343,7 @@ def endpoint_out(session: Session, endpoints: list[WebhookEndpoint]) -> list[End
             EndpointOut.model_validate(
                 {
                     **endpoint.model_dump(exclude={"secret", "previous_secret"}),
-                    "effective_fields": payloads.effective_fields(
+                    "effective_fields": referral_service.effective_fields(
                         agency.allowed_fields if agency else [], endpoint.fields
                     ),
                     "rotating": len(signing_secrets(endpoint, now)) > 1,
@@ -378,340 +369,11 @@ def list_endpoints(
     return endpoint_out(session, list(session.exec(query).all()))
 
 
-# Alerts
-
-
-def raise_alert(
-    *,
-    session: Session,
-    kind: str,
-    summary: str,
-    agency_id: str | None = None,
-    referral_id: uuid.UUID | None = None,
-    delivery_id: uuid.UUID | None = None,
-    endpoint_id: uuid.UUID | None = None,
-    detail: dict[str, Any] | None = None,
-) -> SupervisorAlert:
-    alert = SupervisorAlert(
-        kind=kind,
-        agency_id=agency_id,
-        referral_id=referral_id,
-        delivery_id=delivery_id,
-        endpoint_id=endpoint_id,
-        summary=summary[:500],
-        detail=detail or {},
-    )
-    session.add(alert)
-    session.flush()
-    audit_service.record(
-        session,
-        actor=WORKER_ACTOR,
-        action="alert.raised",
-        subject_type="supervisor_alert",
-        subject_id=alert.id,
-        detail={
-            "kind": kind,
-            "agency_id": agency_id,
-            "referral_id": str(referral_id) if referral_id else None,
-            "delivery_id": str(delivery_id) if delivery_id else None,
-            "endpoint_id": str(endpoint_id) if endpoint_id else None,
-        },
-    )
-    return alert
-
-
-def _alert_out(alert: SupervisorAlert) -> AlertOut:
-    return AlertOut.model_validate(alert, from_attributes=True)
-
-
-def list_alerts(
-    *,
-    session: Session,
-    open_only: bool = True,
-    kind: str | None = None,
-    cursor: str | None = None,
-    limit: int = 50,
-) -> AlertPage:
-    query = select(SupervisorAlert)
-    if open_only:
-        query = query.where(col(SupervisorAlert.acknowledged_at).is_(None))
-    if kind:
-        query = query.where(SupervisorAlert.kind == kind)
-    rows, next_cursor = _page(query, SupervisorAlert.created_at, SupervisorAlert.id, cursor, limit, session)
-    return AlertPage(items=[_alert_out(alert) for alert in rows], next_cursor=next_cursor)
-
-
-def acknowledge_alert(*, session: Session, alert_id: uuid.UUID, actor: Actor) -> AlertOut:
-    alert = session.get(SupervisorAlert, alert_id)
-    if alert is None:
-        raise NotFound(str(alert_id))
-    if alert.acknowledged_at is None:
-        alert.acknowledged_at, alert.acknowledged_by = utcnow(), actor.ref
-        audit_service.record(
-            session,
-            actor=actor,
-            action="alert.acknowledged",
-            subject_type="supervisor_alert",
-            subject_id=alert.id,
-            detail={"kind": alert.kind},
-        )
-    return _alert_out(alert)
-
-
 def _page(query: Any, at: Any, row_id: Any, cursor: str | None, limit: int, session: Session) -> Any:
     """Newest first, keyset-paginated on (timestamp, id)."""
     return pagination.keyset_page(
         session, query, at=col(at), row_id=col(row_id), cursor=cursor, limit=max(1, min(limit, MAX_PAGE_SIZE))
     )
-
-
-# Referrals: partners and supervisors
-
-
-def _partner_view(referral: Referral, fields: set[str]) -> ReferralOut:
-    """A referral as its partner sees it: the case and tip ids only when its agreement has them."""
-    return ReferralOut.model_validate(
-        {
-            **referral.model_dump(),
-            "respond_by": referral.sla_due_at,
-            "case_id": referral.case_id if "case_id" in fields else None,
-            "tip_id": referral.tip_id if "tip_id" in fields else None,
-        }
-    )
-
-
-def _partner_fields(session: Session, agency_id: str) -> set[str]:
-    agency = session.get(Agency, agency_id)
-    endpoint = endpoint_for_agency(session=session, agency_id=agency_id)
-    allowed = agency.allowed_fields if agency else []
-    return set(payloads.effective_fields(allowed, endpoint.fields if endpoint else None))
-
-
-def supervisor_view(referral: Referral) -> SupervisorReferralOut:
-    return SupervisorReferralOut.model_validate({**referral.model_dump(), "respond_by": referral.sla_due_at})
-
-
-def _own_referral(session: Session, referral_id: uuid.UUID, actor: Actor) -> Referral:
-    """A partner's own referral; anything else is 'not found', whether it exists or not."""
-    referral = session.get(Referral, referral_id)
-    if referral is None or actor.agency_id is None or referral.agency_id != actor.agency_id:
-        raise NotFound(str(referral_id))
-    return referral
-
-
-def partner_referrals(
-    *,
-    session: Session,
-    actor: Actor,
-    status: str | None = None,
-    cursor: str | None = None,
-    limit: int = 50,
-) -> ReferralPage:
-    if actor.agency_id is None:
-        return ReferralPage(items=[], next_cursor=None)
-    query = select(Referral).where(Referral.agency_id == actor.agency_id)
-    if status:
-        query = query.where(Referral.status == status)
-    rows, next_cursor = _page(query, Referral.created_at, Referral.id, cursor, limit, session)
-    fields = _partner_fields(session, actor.agency_id)
-    return ReferralPage(items=[_partner_view(row, fields) for row in rows], next_cursor=next_cursor)
-
-
-def partner_referral(*, session: Session, referral_id: uuid.UUID, actor: Actor) -> ReferralOut:
-    referral = _own_referral(session, referral_id, actor)
-    return _partner_view(referral, _partner_fields(session, referral.agency_id))
-
-
-def supervisor_referrals(
-    *,
-    session: Session,
-    agency_id: str | None = None,
-    status: str | None = None,
-    channel: str | None = None,
-    tip_id: uuid.UUID | None = None,
-    overdue: bool | None = None,
-    cursor: str | None = None,
-    limit: int = 50,
-) -> SupervisorReferralPage:
-    """Every referral; `channel=manual` with open statuses is the manual queue."""
-    query = select(Referral)
-    if agency_id:
-        query = query.where(Referral.agency_id == agency_id)
-    if status:
-        query = query.where(Referral.status == status)
-    if channel:
-        query = query.where(Referral.channel == channel)
-    if tip_id:
-        query = query.where(Referral.tip_id == tip_id)
-    if overdue is not None:
-        late = sa.and_(col(Referral.status).in_(AWAITING_ACK_STATUSES), col(Referral.sla_due_at) <= utcnow())
-        query = query.where(late if overdue else sa.not_(late))
-    rows, next_cursor = _page(query, Referral.created_at, Referral.id, cursor, limit, session)
-    return SupervisorReferralPage(items=[supervisor_view(row) for row in rows], next_cursor=next_cursor)
-
-
-def _lock_for_ack(session: Session, referral: Referral) -> Referral:
-    """The tip, then the referral, locked (the order triage uses), so that a decline and a re-assessment of
-    the same tip, or two acknowledgements, happen one after the other."""
-    if is_postgres(session):
-        session.exec(select(Tip.id).where(Tip.id == referral.tip_id).with_for_update()).first()
-        session.refresh(referral, with_for_update=True)
-    return referral
-
-
-def acknowledge(
-    *, session: Session, referral_id: uuid.UUID, ack_in: AckIn, actor: Actor, on_behalf: bool = False
-) -> AckOut | OutcomeOut:
-    """A partner's answer (or, `on_behalf`, one a supervisor records after a call). Commits.
-
-    Accepting or declining again with the same answer changes nothing (a partner may retry). A decline sends
-    the case to the next agency the rules give, or the national queue, and `referral.withdrawn` to the
-    decliner; supervisors are alerted.
-    """
-    try:
-        ack_in.check()
-    except ValueError as exc:
-        raise Refused(str(exc), field="reason") from exc
-    referral = session.get(Referral, referral_id)
-    if referral is None:
-        raise NotFound(str(referral_id))
-    if not on_behalf:
-        referral = _own_referral(session, referral_id, actor)
-    referral = _lock_for_ack(session, referral)
-
-    def answer(rerouted_to: str | None = None) -> AckOut | OutcomeOut:
-        if on_behalf:
-            return OutcomeOut(referral=supervisor_view(referral), rerouted_to=rerouted_to)
-        fields = _partner_fields(session, referral.agency_id)
-        return AckOut(referral=_partner_view(referral, fields), rerouted_to=rerouted_to)
-
-    if referral.status == ack_in.status:
-        session.rollback()
-        # The rollback (which releases the locks) expired the row; the answer reads it again.
-        session.refresh(referral)
-        return answer()
-    if referral.status == "withdrawn":
-        raise Refused("this referral was withdrawn: the case no longer goes to this agency", conflict=True)
-    if referral.status == "declined":
-        raise Refused("this referral was declined already and the case sent on", conflict=True)
-    now = utcnow()
-    previous = referral.status
-    referral.status = ack_in.status
-    referral.acknowledged_at, referral.acknowledged_by = now, actor.ref
-    referral.ack_reason = ack_in.reason
-    referral.updated_at = now
-    audit_service.record(
-        session,
-        actor=actor,
-        action=f"referral.{ack_in.status}",
-        subject_type="referral",
-        subject_id=referral.id,
-        detail={
-            "agency_id": referral.agency_id,
-            "tip_id": str(referral.tip_id),
-            "previous_status": previous,
-            "on_behalf": on_behalf,
-            "late": referral.escalated_at is not None,
-            "reason_chars": len(ack_in.reason or ""),
-        },
-    )
-    rerouted_to = None
-    if ack_in.status == "declined":
-        moved = outbox.reroute(session=session, referral=referral, actor=actor, origin="decline")
-        outbox.close_declined(session=session, referral=referral, actor=actor)
-        rerouted_to = moved.agency_id
-        where = {
-            "created": f"the case was sent to {moved.agency_id}",
-            "already": f"{moved.agency_id} has the case already",
-            "none": "no agency is left to send it to: route it by hand",
-        }[moved.outcome]
-        raise_alert(
-            session=session,
-            kind="referral_declined",
-            summary=f"{referral.agency_id} declined referral {referral.id}; {where}.",
-            agency_id=referral.agency_id,
-            referral_id=referral.id,
-            detail={"rerouted_to": moved.agency_id, "reroute": moved.outcome},
-        )
-    session.commit()
-    log.info(
-        "referral_acknowledged",
-        referral_id=str(referral.id),
-        agency_id=referral.agency_id,
-        status=referral.status,
-        on_behalf=on_behalf,
-        rerouted_to=rerouted_to,
-    )
-    return answer(rerouted_to)
-
-
-# SLA escalation
-
-
-def escalate_overdue(
-    *, session: Session, now: datetime | None = None, actor: Actor = WORKER_ACTOR, limit: int = 200
-) -> int:
-    """Referrals not acknowledged within their SLA are escalated: a supervisor alert, and when the rule
-    that made them says `escalate: reroute`, the case goes to its next target as well. Commits."""
-    now = now or utcnow()
-    query = (
-        select(Referral)
-        .where(col(Referral.status).in_(("pending", "delivered")), col(Referral.sla_due_at) <= now)
-        .order_by(col(Referral.sla_due_at))
-        .limit(limit)
-    )
-    if is_postgres(session):
-        query = query.with_for_update(skip_locked=True)
-    overdue = list(session.exec(query).all())
-    for referral in overdue:
-        late_by = now - referral.sla_due_at if referral.sla_due_at else timedelta(0)
-        referral.status, referral.escalated_at, referral.updated_at = "escalated", now, now
-        decision = session.get(outbox.RoutingDecision, referral.decision_id)
-        rule = (
-            outbox.rule_of(session=session, decision=decision, rule_id=referral.rule_id) if decision else None
-        )
-        reroute = None
-        if rule is not None and rule.escalate == "reroute":
-            reroute = outbox.reroute(session=session, referral=referral, actor=actor, origin="escalation")
-        audit_service.record(
-            session,
-            actor=actor,
-            action="referral.escalated",
-            subject_type="referral",
-            subject_id=referral.id,
-            detail={
-                "agency_id": referral.agency_id,
-                "tip_id": str(referral.tip_id),
-                "sla_minutes": referral.sla_minutes,
-                "late_seconds": int(late_by.total_seconds()),
-                "rerouted_to": reroute.agency_id if reroute else None,
-            },
-        )
-        then = ""
-        if reroute is not None:
-            then = {
-                "created": f" The case was also sent to {reroute.agency_id} (rule {referral.rule_id}).",
-                "already": f" {reroute.agency_id} has the case already.",
-                "none": " No further agency to send it to.",
-            }[reroute.outcome]
-        raise_alert(
-            session=session,
-            kind="referral_sla_breached",
-            summary=f"{referral.priority.capitalize()} referral {referral.id} to {referral.agency_id} "
-            f"({referral.channel}) not acknowledged within {referral.sla_minutes} minutes.{then}",
-            agency_id=referral.agency_id,
-            referral_id=referral.id,
-            detail={
-                "priority": referral.priority,
-                "sla_minutes": referral.sla_minutes,
-                "channel": referral.channel,
-                "rerouted_to": reroute.agency_id if reroute else None,
-            },
-        )
-    session.commit()
-    if overdue:
-        log.warning("referrals_escalated", count=len(overdue))
-    return len(overdue)
 
 
 # Deliveries: dead letters, replays, the delivery log
@@ -796,7 +458,7 @@ def replay_delivery(*, session: Session, delivery_id: uuid.UUID, actor: Actor) -
         subject_id=original.id,
         detail={"replay_id": str(replay.id), "agency_id": original.agency_id, "was": original.status},
     )
-    outbox.notify_workers(session)
+    channel.notify_workers(session)
     return replay
 
 
@@ -842,7 +504,7 @@ def replay_since(
             "by_status": dict(Counter(original.status for original in originals)),
         },
     )
-    outbox.notify_workers(session)
+    channel.notify_workers(session)
     return replays
 
 
@@ -865,7 +527,7 @@ def delivery_log(*, session: Session, referral_id: uuid.UUID) -> DeliveryLog:
         ).all():
             attempts.setdefault(attempt.delivery_id, []).append(attempt)
     return DeliveryLog(
-        referral=supervisor_view(referral),
+        referral=referral_service.supervisor_view(referral),
         deliveries=[
             DeliveryLogEntry(
                 **_delivery_out(delivery).model_dump(),

@@ -15,7 +15,6 @@ from fastapi import APIRouter, HTTPException, Query, Response, status
 
 from hotline.deps import (
     AdminActor,
-    PartnerActor,
     SessionDep,
     SettingsDep,
     SupervisorActor,
@@ -23,10 +22,6 @@ from hotline.deps import (
 )
 from integrations.webhooks import service as webhook_service
 from integrations.webhooks.models import (
-    AckIn,
-    AckOut,
-    AlertOut,
-    AlertPage,
     DeliveryLog,
     DeliveryOut,
     DeliveryPage,
@@ -34,20 +29,12 @@ from integrations.webhooks.models import (
     EndpointOut,
     EndpointPatch,
     EndpointWithSecret,
-    OutcomeIn,
-    OutcomeOut,
-    ReferralOut,
-    ReferralPage,
-    ReferralStatus,
     ReplayOut,
     ReplaySinceIn,
     RotateIn,
-    SupervisorReferralPage,
 )
 
-partner = APIRouter(prefix="/api/v1/referrals", tags=["partner referrals"])
 delivery = APIRouter(prefix="/api/v1/delivery", tags=["partner delivery"])
-alerts = APIRouter(prefix="/api/v1/alerts", tags=["partner delivery"])
 
 Cursor = Annotated[str | None, Query(max_length=200)]
 Limit = Annotated[int, Query(ge=1, le=webhook_service.MAX_PAGE_SIZE)]
@@ -66,81 +53,7 @@ def _bad_cursor(exc: Exception) -> NoReturn:
     raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"cursor: {exc}") from exc
 
 
-# Partners
-
-
-@partner.get("", response_model=ReferralPage)
-def list_my_referrals(
-    session: SessionDep,
-    actor: PartnerActor,
-    status_: Annotated[ReferralStatus | None, Query(alias="status")] = None,
-    cursor: Cursor = None,
-    limit: Limit = 50,
-) -> ReferralPage:
-    """Your agency's referrals, newest first. The case data itself arrives in the signed webhooks."""
-    try:
-        return webhook_service.partner_referrals(
-            session=session, actor=actor, status=status_, cursor=cursor, limit=limit
-        )
-    except webhook_service.InvalidCursor as exc:
-        _bad_cursor(exc)
-
-
-@partner.get("/{referral_id}", response_model=ReferralOut)
-def read_my_referral(referral_id: uuid.UUID, session: SessionDep, actor: PartnerActor) -> ReferralOut:
-    """One of your agency's referrals (any other id: 404)."""
-    try:
-        return webhook_service.partner_referral(session=session, referral_id=referral_id, actor=actor)
-    except webhook_service.NotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no referral with this id") from exc
-
-
-@partner.post("/{referral_id}/ack", response_model=AckOut)
-def acknowledge_referral(
-    referral_id: uuid.UUID, ack_in: AckIn, session: SessionDep, actor: PartnerActor
-) -> AckOut | OutcomeOut:
-    """Accept a referral, or decline it with a reason (the case then goes to the next agency). Sending the
-    same answer again changes nothing."""
-    try:
-        return webhook_service.acknowledge(
-            session=session, referral_id=referral_id, ack_in=ack_in, actor=actor
-        )
-    except webhook_service.NotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no referral with this id") from exc
-    except webhook_service.Refused as exc:
-        _refused(exc)
-
-
 # Supervisors: referrals and their delivery
-
-
-@delivery.get("/referrals", response_model=SupervisorReferralPage)
-def list_referrals(
-    session: SessionDep,
-    actor: SupervisorActor,
-    agency_id: Annotated[str | None, Query(max_length=64)] = None,
-    status_: Annotated[ReferralStatus | None, Query(alias="status")] = None,
-    channel: Literal["webhook", "manual"] | None = None,
-    tip_id: uuid.UUID | None = None,
-    overdue: Annotated[bool | None, Query(description="past the SLA and not acknowledged")] = None,
-    cursor: Cursor = None,
-    limit: Limit = 50,
-) -> SupervisorReferralPage:
-    """Every referral, newest first. `channel=manual&status=pending`: the manual queue (agencies without a
-    webhook, and the national queue), which staff work by phone or portal."""
-    try:
-        return webhook_service.supervisor_referrals(
-            session=session,
-            agency_id=agency_id,
-            status=status_,
-            channel=channel,
-            tip_id=tip_id,
-            overdue=overdue,
-            cursor=cursor,
-            limit=limit,
-        )
-    except webhook_service.InvalidCursor as exc:
-        _bad_cursor(exc)
 
 
 @delivery.get("/referrals/{referral_id}", response_model=DeliveryLog)
@@ -150,21 +63,6 @@ def referral_delivery_log(referral_id: uuid.UUID, session: SessionDep, actor: Su
         return webhook_service.delivery_log(session=session, referral_id=referral_id)
     except webhook_service.NotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no referral with this id") from exc
-
-
-@delivery.post("/referrals/{referral_id}/outcome", response_model=OutcomeOut)
-def record_outcome(
-    referral_id: uuid.UUID, outcome_in: OutcomeIn, session: SessionDep, actor: SupervisorActor
-) -> AckOut | OutcomeOut:
-    """Record an agency's answer given outside the API (a manual-queue referral reported by phone)."""
-    try:
-        return webhook_service.acknowledge(
-            session=session, referral_id=referral_id, ack_in=outcome_in, actor=actor, on_behalf=True
-        )
-    except webhook_service.NotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no referral with this id") from exc
-    except webhook_service.Refused as exc:
-        _refused(exc)
 
 
 @delivery.get("/dead-letters", response_model=DeliveryPage)
@@ -351,35 +249,5 @@ def replay_endpoint(
 # Alerts
 
 
-@alerts.get("", response_model=AlertPage)
-def list_alerts(
-    session: SessionDep,
-    actor: SupervisorActor,
-    open_only: Annotated[bool, Query(alias="open", description="only alerts nobody acknowledged")] = True,
-    kind: Annotated[str | None, Query(max_length=40)] = None,
-    cursor: Cursor = None,
-    limit: Limit = 50,
-) -> AlertPage:
-    """What supervisors must act on: dead letters, disabled endpoints, missed SLAs, declines."""
-    try:
-        return webhook_service.list_alerts(
-            session=session, open_only=open_only, kind=kind, cursor=cursor, limit=limit
-        )
-    except webhook_service.InvalidCursor as exc:
-        _bad_cursor(exc)
-
-
-@alerts.post("/{alert_id}/acknowledge", response_model=AlertOut)
-def acknowledge_alert(alert_id: uuid.UUID, session: SessionDep, actor: SupervisorActor) -> AlertOut:
-    try:
-        alert = webhook_service.acknowledge_alert(session=session, alert_id=alert_id, actor=actor)
-    except webhook_service.NotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no alert with this id") from exc
-    session.commit()
-    return alert
-
-
 router = APIRouter()
-router.include_router(partner)
 router.include_router(delivery)
-router.include_router(alerts)

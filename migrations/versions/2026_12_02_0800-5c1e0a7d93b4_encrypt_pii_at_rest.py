@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from hotline import crypto
+from hotline.core import crypto
 from hotline.tips import service as tip_service
 
 revision: str = "5c1e0a7d93b4"

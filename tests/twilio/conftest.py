@@ -16,8 +16,8 @@ from sqlmodel import Session, func, select
 from twilio.request_validator import RequestValidator
 
 from hotline.auth import service as auth_service
-from hotline.auth.models import Role, system_actor
-from hotline.config import Settings
+from hotline.core.actor import Role, system_actor
+from hotline.core.config import Settings
 from hotline.main import create_app
 from tests.conftest import CommittedDatabase, make_settings
 from tests.twilio.fake_twilio import FakeTwilio

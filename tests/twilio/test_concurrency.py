@@ -70,6 +70,7 @@ def test_the_record_action_and_the_recording_callback_at_once_make_one_voicemail
         with committed_db.session_factory() as session:
             twilio_flows.voicemail_recorded(
                 session=session,
+                settings=committed_db.settings,
                 ref=ref,
                 language="en",
                 recording_sid=recording_sid,

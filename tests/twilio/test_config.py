@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from hotline.config import Settings
+from hotline.core.config import Settings
 
 
 def _settings(**values: object) -> Settings:

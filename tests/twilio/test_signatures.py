@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from hotline.audit import service as audit_service
-from hotline.audit.models import AuditEvent
+from hotline.core.audit import service as audit_service
+from hotline.core.audit.models import AuditEvent
 from hotline.tips.models import Tip
 from integrations.twilio.models import SmsMessage, TwilioCall
 from tests.twilio.conftest import ACCOUNT_SID, HOTLINE_NUMBER, make_simulator, sid, twilio_settings, twiml

@@ -9,10 +9,11 @@ from datetime import timedelta
 import pytest
 from sqlmodel import col, select
 
-from hotline.audit.models import AuditEvent
-from hotline.database import utcnow
+from hotline.core.audit.models import AuditEvent
+from hotline.core.database import utcnow
+from hotline.core.jobs import Job, WorkerContext
 from hotline.tips.models import Tip, TipAttachment
-from hotline.worker import Job, Worker, WorkerContext
+from hotline.worker import Worker
 from integrations.twilio import jobs as twilio_jobs
 from integrations.twilio.models import SmsMessage, SmsOptOut, SmsSession
 from integrations.twilio.prompts import texted

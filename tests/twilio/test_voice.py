@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from hotline.audit.models import AuditEvent
 from hotline.cases.models import CaseTip
+from hotline.core.audit.models import AuditEvent
+from hotline.intake import flows as intake_flows
 from hotline.tips.models import Tip, TipAttachment
-from hotline.triage import flows as triage_flows
 from integrations.twilio import flows as twilio_flows
 from integrations.twilio.models import TwilioCall
 from integrations.twilio.prompts import spoken
@@ -234,7 +234,10 @@ def test_a_hang_up_leaves_a_contact_that_triage_and_recovery_leave_alone(twilio)
         None,
     )
     assert (
-        triage_flows.triage_pending(session_factory=twilio.db.session_factory, older_than=timedelta(0)) == 0
+        intake_flows.triage_pending(
+            session_factory=twilio.db.session_factory, settings=twilio.db.settings, older_than=timedelta(0)
+        )
+        == 0
     )
     assert _tip_of(twilio, call_sid).status == "contact"
     assert twilio.count(CaseTip) == 0
@@ -272,8 +275,18 @@ def test_a_voicemail_without_transcript_is_triaged_from_its_recording_and_reasse
 
     # Not yet due: the sweep waits for the transcript.
     factory = twilio.db.session_factory
-    assert twilio_flows.triage_stale_voicemails(session_factory=factory, wait=timedelta(minutes=10)) == 0
-    assert twilio_flows.triage_stale_voicemails(session_factory=factory, wait=timedelta(0)) == 1
+    assert (
+        twilio_flows.triage_stale_voicemails(
+            session_factory=factory, settings=twilio.db.settings, wait=timedelta(minutes=10)
+        )
+        == 0
+    )
+    assert (
+        twilio_flows.triage_stale_voicemails(
+            session_factory=factory, settings=twilio.db.settings, wait=timedelta(0)
+        )
+        == 1
+    )
     tip = _tip_of(twilio, call_sid)
     assert tip.status == "triaged" and tip.narrative is None and tip.triage is not None
 

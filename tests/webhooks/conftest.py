@@ -12,14 +12,15 @@ import pytest
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, col, select
 
-from hotline.auth.models import system_actor
-from hotline.config import Settings
-from hotline.tips import flows as tip_flows
+from hotline.core.actor import system_actor
+from hotline.core.config import Settings
+from hotline.intake import flows as intake_flows
+from hotline.referrals.models import Referral
 from hotline.tips.models import Tip
 from hotline.tips.schemas import TipIn
 from integrations.webhooks import service as webhook_service
 from integrations.webhooks.delivery import Dispatcher
-from integrations.webhooks.models import Referral, WebhookDelivery, WebhookEndpoint
+from integrations.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tests.conftest import make_settings
 from tests.factories import tip_payload
 from tests.webhooks.receiver import PartnerReceiver
@@ -123,7 +124,9 @@ class Partners:
 
     def submit(self, payload: dict | None = None, **overrides: object) -> Tip:
         tip_in = TipIn.model_validate(payload or tip_payload(**overrides))
-        tip = tip_flows.submit_tip(session=self.session, tip_in=tip_in, actor=ACTOR).tip
+        tip = intake_flows.submit_tip(
+            session=self.session, settings=self.settings, tip_in=tip_in, actor=ACTOR
+        ).tip
         assert tip.status == "triaged"
         return tip
 

@@ -9,11 +9,12 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from hotline.audit import service as audit_service
-from hotline.auth.models import Role
-from integrations.webhooks import service as webhook_service
-from integrations.webhooks.models import Referral, SupervisorAlert
-from routing import service as routing_service
+from hotline.core.actor import Role
+from hotline.core.audit import service as audit_service
+from hotline.decisions import service as decision_service
+from hotline.referrals import flows as referral_flows
+from hotline.referrals import service as referral_service
+from hotline.referrals.models import Referral, SupervisorAlert
 from tests.webhooks.conftest import ACTOR, MINOR_TARGETS, adult_tip, deliver_until
 
 DECLINE_RULES = """
@@ -176,7 +177,7 @@ def test_a_decline_goes_to_the_national_queue_and_withdraws_the_decliners_copy(
 
 
 def test_a_decline_follows_the_rules_next_target(partners, client, make_api_key, session):
-    routing_service.publish_ruleset(
+    decision_service.publish_ruleset(
         session=session, text=DECLINE_RULES, source="decline.yaml", author="tests", actor=ACTOR
     )
     session.commit()
@@ -209,10 +210,11 @@ def test_a_withdrawn_referral_cannot_be_acknowledged(partners, client, make_api_
     partners.register("le-tx")
     tip = partners.submit()
     referral = partners.referrals(tip)["le-tx"]
-    routing_service.override_decision(
+    referral_flows.override_decision(
         session=session,
+        settings=partners.settings,
         decision_id=referral.decision_id,
-        override_in=routing_service.OverrideIn(
+        override_in=decision_service.OverrideIn(
             targets=[{"agency_id": "cps-tx", "priority": "high", "sla_minutes": 60}],
             reason="not a law-enforcement matter after the follow-up call",
         ),
@@ -233,8 +235,18 @@ def test_a_referral_not_acknowledged_within_its_sla_is_escalated(partners, sessi
     cps = partners.referrals(tip)["cps-tx"]
     created = cps.created_at
 
-    assert webhook_service.escalate_overdue(session=session, now=created + timedelta(minutes=59)) == 0
-    assert webhook_service.escalate_overdue(session=session, now=created + timedelta(minutes=61)) == 2
+    assert (
+        referral_service.escalate_overdue(
+            session=session, settings=partners.settings, now=created + timedelta(minutes=59)
+        )
+        == 0
+    )
+    assert (
+        referral_service.escalate_overdue(
+            session=session, settings=partners.settings, now=created + timedelta(minutes=61)
+        )
+        == 2
+    )
     after = partners.referrals(tip)
     assert {after[a].status for a in MINOR_TARGETS} == {"escalated"}
     alerts = _alerts(session)
@@ -245,7 +257,12 @@ def test_a_referral_not_acknowledged_within_its_sla_is_escalated(partners, sessi
     # minor-cps says nothing about rerouting: an alert only.
     assert "national" not in partners.referrals(tip)
     # Escalated once, not again.
-    assert webhook_service.escalate_overdue(session=session, now=created + timedelta(hours=5)) == 0
+    assert (
+        referral_service.escalate_overdue(
+            session=session, settings=partners.settings, now=created + timedelta(hours=5)
+        )
+        == 0
+    )
 
     # A late answer is still taken.
     late = client.post(
@@ -266,7 +283,12 @@ def test_an_emergency_not_acknowledged_in_15_minutes_also_goes_to_the_national_q
     assert {r.priority for r in referrals.values()} == {"emergency"}
     assert {r.sla_minutes for r in referrals.values()} == {15}
     created = min(r.created_at for r in referrals.values())
-    assert webhook_service.escalate_overdue(session=session, now=created + timedelta(minutes=16)) == 2
+    assert (
+        referral_service.escalate_overdue(
+            session=session, settings=partners.settings, now=created + timedelta(minutes=16)
+        )
+        == 2
+    )
 
     after = partners.referrals(tip)
     national = after["national"]
@@ -314,7 +336,9 @@ def test_supervisors_list_and_acknowledge_alerts(partners, client, auth, session
     partners.register("cps-tx")
     tip = partners.submit()
     referral = partners.referrals(tip)["cps-tx"]
-    webhook_service.escalate_overdue(session=session, now=referral.created_at + timedelta(hours=2))
+    referral_service.escalate_overdue(
+        session=session, settings=partners.settings, now=referral.created_at + timedelta(hours=2)
+    )
     supervisor = auth("supervisor")
     alerts = client.get("/api/v1/alerts?kind=referral_sla_breached", headers=supervisor).json()["items"]
     assert len(alerts) == 2

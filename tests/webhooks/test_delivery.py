@@ -12,12 +12,13 @@ import pytest
 from sqlmodel import col, select
 from standardwebhooks.webhooks import Webhook
 
-from hotline.audit import service as audit_service
-from hotline.database import utcnow
-from hotline.logs import configure_logging
+from hotline.core.audit import service as audit_service
+from hotline.core.database import utcnow
+from hotline.core.logs import configure_logging
+from hotline.referrals.models import SupervisorAlert
 from integrations.webhooks import service as webhook_service
 from integrations.webhooks.delivery import parse_retry_after, retry_delay
-from integrations.webhooks.models import SupervisorAlert, WebhookAttempt, WebhookEndpoint
+from integrations.webhooks.models import WebhookAttempt, WebhookEndpoint
 from tests.conftest import make_settings
 from tests.webhooks.conftest import ACTOR, deliver_until
 from tests.webhooks.receiver import Reply
@@ -375,7 +376,7 @@ def test_endpoint_rows_never_show_their_secret_in_the_api(partners, client, auth
 
 
 def test_the_delivery_job_backs_off_when_the_database_is_unreachable(database_url):
-    from hotline.worker import WorkerContext
+    from hotline.core.jobs import WorkerContext
     from integrations.webhooks.delivery import DeliveryJob
 
     def unreachable():

@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
-from hotline import crypto
-from hotline.audit import service as audit_service
+from hotline.core import crypto
+from hotline.core.audit import service as audit_service
 from integrations.webhooks import service as webhook_service
 from tests.conftest import make_settings
 

@@ -8,15 +8,19 @@ from datetime import timedelta
 
 from sqlmodel import col, func, select
 
-from hotline.audit import service as audit_service
+from hotline.agencies.models import Agency
+from hotline.core.audit import service as audit_service
+from hotline.decisions import service as decision_service
+from hotline.decisions.models import OverrideIn, RoutingDecision
+from hotline.intake import flows as intake_flows
+from hotline.referrals import flows as referral_flows
+from hotline.referrals import service as referral_service
+from hotline.referrals.models import Referral
 from hotline.tips import service as tip_service
 from hotline.tips.models import TipPerson
 from hotline.tips.schemas import TipIn
-from hotline.triage import flows as triage_flows
-from integrations.webhooks.models import Referral, WebhookDelivery
+from integrations.webhooks.models import WebhookDelivery
 from routing import facts as routing_facts
-from routing import service as routing_service
-from routing.models import Agency, OverrideIn, RoutingDecision
 from tests.factories import tip_payload
 from tests.webhooks.conftest import ACTOR, MINOR_TARGETS, adult_tip
 
@@ -57,7 +61,10 @@ def test_the_referrals_and_deliveries_commit_or_roll_back_with_the_decision(part
     session.commit()
     facts = routing_facts.RoutingFacts(state="TX", minor_status="confirmed", trafficking_type="sex")
     nested = session.begin_nested()
-    routing_service.route_tip(session=session, tip=tip, case_id=None, facts=facts, actor=ACTOR)
+    decision = decision_service.route_tip(session=session, tip=tip, case_id=None, facts=facts, actor=ACTOR)
+    referral_service.follow_decision(
+        session=session, settings=partners.settings, decision=decision, actor=ACTOR
+    )
     session.flush()
     assert (
         _count(session, RoutingDecision),
@@ -94,8 +101,9 @@ def test_an_override_creates_referrals_for_added_agencies_and_withdraws_removed_
         partners.register(agency_id)
     tip = partners.submit()
     before = partners.referrals(tip)
-    routing_service.override_decision(
+    referral_flows.override_decision(
         session=session,
+        settings=partners.settings,
         decision_id=before["cps-tx"].decision_id,
         override_in=OverrideIn(
             targets=[
@@ -138,7 +146,9 @@ def test_a_reassessment_creates_updates_and_withdraws(partners, session):
     person = session.exec(select(TipPerson).where(TipPerson.tip_id == tip.id)).one()
     person.age = 15
     session.commit()
-    triage_flows.retriage_tip(session=session, tip=tip, actor=ACTOR, reason="sms session message")
+    intake_flows.retriage_tip(
+        session=session, settings=partners.settings, tip=tip, actor=ACTOR, reason="sms session message"
+    )
 
     second = partners.referrals(tip)
     assert set(second) == {"cps-tx", "le-tx", "services-tx:withdrawn"}

@@ -15,8 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from hotline.auth import service as auth_service
-from hotline.auth.models import Role, system_actor
 from hotline.cli import app
+from hotline.core.actor import Role, system_actor
 from tests.factories import tip_payload
 from tests.test_cli import hotline
 

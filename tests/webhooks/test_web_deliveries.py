@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from hotline.audit.models import AuditEvent
-from hotline.auth.models import Role
-from hotline.database import utcnow
-from integrations.webhooks.models import Referral, WebhookDelivery, WebhookEndpoint
+from hotline.core.actor import Role
+from hotline.core.audit.models import AuditEvent
+from hotline.core.database import utcnow
+from hotline.referrals.models import Referral
+from integrations.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tests.webhooks.conftest import adult_tip, deliver_until
 from tests.webhooks.receiver import Reply
 

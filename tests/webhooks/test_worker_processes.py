@@ -14,8 +14,8 @@ from collections import Counter
 import pytest
 from sqlmodel import func, select
 
-from hotline.auth.models import system_actor
-from hotline.tips import flows as tip_flows
+from hotline.core.actor import system_actor
+from hotline.intake import flows as intake_flows
 from hotline.tips.schemas import TipIn
 from integrations.webhooks.models import WebhookAttempt, WebhookDelivery
 from tests.factories import tip_payload
@@ -66,7 +66,9 @@ def _routed_tips(db, receiver: PartnerReceiver, count: int) -> set[str]:
     with db.session_factory() as session:
         register_endpoints(session, receiver, db.settings, "cps-tx", "le-tx")
         for _ in range(count):
-            tip_flows.submit_tip(session=session, tip_in=TipIn.model_validate(tip_payload()), actor=ACTOR)
+            intake_flows.submit_tip(
+                session=session, settings=db.settings, tip_in=TipIn.model_validate(tip_payload()), actor=ACTOR
+            )
         return set(session.exec(select(WebhookDelivery.message_id)).all())
 
 
