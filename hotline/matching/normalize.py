@@ -345,6 +345,8 @@ class PersonProfile:
     names: tuple[NormalName, ...]
     birth_years: tuple[int, int] | None
     gender: str | None
+    # Where the person comes from: a structured field an advocate filled ("field"), or the narrative ("text").
+    source: str = "field"
 
     @property
     def identified(self) -> bool:
@@ -366,6 +368,9 @@ class Profile:
     states: set[str] = field(default_factory=set)
     cities: set[str] = field(default_factory=set)
     zips: set[str] = field(default_factory=set)
+    # Social-media handles (lower case, no "@") and businesses named as places (folded names), from the text.
+    handles: set[str] = field(default_factory=set)
+    venues: set[str] = field(default_factory=set)
     received: list[datetime] = field(default_factory=list)
 
     def absorb(self, other: Profile) -> None:
@@ -380,6 +385,8 @@ class Profile:
         self.states |= other.states
         self.cities |= other.cities
         self.zips |= other.zips
+        self.handles |= other.handles
+        self.venues |= other.venues
         self.received.extend(other.received)
 
 
