@@ -97,7 +97,7 @@ class Settings(BaseSettings):
         30, ge=0, le=3600, validation_alias=_env("TRIAGE_RECOVERY_AFTER_SECONDS")
     )
 
-    # Partner webhooks (README "Partner webhooks"). Seconds to wait before each attempt: the first is the
+    # Partner webhooks (docs/partners/webhooks.md). Seconds to wait before each attempt: the first is the
     # delay after the referral is written, each later one after the previous failure (close to Svix's).
     webhook_retry_schedule: str = Field(
         "0,5,300,1800,7200,18000,36000,36000", validation_alias=_env("WEBHOOK_RETRY_SCHEDULE")

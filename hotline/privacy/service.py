@@ -1,7 +1,7 @@
 """Personal data over time: re-encrypting under a new data key, and the retention policy.
 
-Retention removes what identifies people once it is no longer needed (README "Encryption at rest and
-retention"); counts, decisions and the audit trail stay.
+Retention removes what identifies people once it is no longer needed (docs/operations/privacy.md);
+counts, decisions and the audit trail stay.
 """
 
 from __future__ import annotations
