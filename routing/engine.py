@@ -16,7 +16,7 @@ Speed: a naive evaluation tries each rule's condition in turn. Here each rule's 
 parts that must all hold; parts that test a single fact are tabulated per value of that fact into a bit mask
 of the rules they allow, so one evaluation is a few dictionary look-ups and integer ANDs, and only the rules
 left standing are tested in full. The trace is built from the same condition nodes, on demand, and is always
-equal to what the naive evaluation would say (tests/test_routing_engine.py checks both ways).
+equal to what the naive evaluation would say (tests/routing/test_routing_rules.py checks both ways).
 """
 
 from __future__ import annotations

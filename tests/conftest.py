@@ -13,8 +13,6 @@ Isolation per test, two ways:
 
 from __future__ import annotations
 
-import functools
-import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -25,7 +23,6 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, SQLModel
 
 import hotline.models  # noqa: F401
@@ -40,17 +37,21 @@ from hotline.main import create_app
 from hotline.users import service as user_service
 from hotline.users.models import User
 from hotline.web import security as web_security
-
-BACKEND = os.environ.get("HOTLINE_TEST_DATABASE", "sqlite")
-PG_ADMIN_URL = os.environ.get(
-    "HOTLINE_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+from tests.support.database import (
+    BACKEND,
+    CommittedDatabase,
+    create_postgres_database,
+    drop_postgres_database,
+    make_settings,
 )
+from tests.support.users import shared_password_hash
+
+# Fixtures shared by several folders: partner webhooks (a receiver, a dispatcher, partners) and Twilio (a fake
+# Twilio API and a simulator of its webhooks).
+pytest_plugins = ["tests.support.webhooks", "tests.support.twilio"]
 
 # Tests call services directly, as the entry points would after assembling the application.
 assembly.install()
-
-if BACKEND not in {"sqlite", "postgresql"}:
-    raise RuntimeError(f"HOTLINE_TEST_DATABASE must be sqlite or postgresql, not {BACKEND!r}")
 
 
 def pytest_report_header() -> str:
@@ -64,31 +65,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres_only" in item.keywords:
             item.add_marker(skip)
-
-
-def _with_database(url: str, name: str) -> str:
-    return sa.make_url(url).set(database=name).render_as_string(hide_password=False)
-
-
-def create_postgres_database(prefix: str = "hotline_test") -> str:
-    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
-    return _with_database(PG_ADMIN_URL, name)
-
-
-def drop_postgres_database(url: str) -> None:
-    name = sa.make_url(url).database
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -122,17 +98,6 @@ def session(engine: Engine) -> Iterator[Session]:
         session.close()
         outer.rollback()
         connection.close()
-
-
-def make_settings(database_url: str, **overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "environment": "test",
-        "database_url": database_url,
-        "public_base_url": "http://testserver",
-        "log_level": "INFO",
-    }
-    values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 @pytest.fixture
@@ -179,14 +144,6 @@ def auth(make_api_key: Callable[..., str]) -> Callable[..., dict[str, str]]:
 
 
 # Tests that commit for real
-
-
-@dataclass
-class CommittedDatabase:
-    url: str
-    engine: Engine
-    session_factory: sessionmaker[Session]
-    settings: Settings
 
 
 @pytest.fixture(scope="session")
@@ -251,15 +208,6 @@ def client_for():  # type: ignore[no-untyped-def]
 # Web UI: people who sign in
 
 
-TEST_PASSWORD = "correct horse battery staple"
-
-
-@functools.cache
-def _test_password_hash() -> str:
-    # argon2 is slow on purpose: hash the shared test password once per run, not once per user.
-    return user_service.hash_password(TEST_PASSWORD)
-
-
 @pytest.fixture
 def make_user(session: Session) -> Callable[..., User]:
     def make(role: Role | str = Role.advocate, *, username: str | None = None) -> User:
@@ -268,7 +216,7 @@ def make_user(session: Session) -> Callable[..., User]:
             username=username or f"{role.value}-{uuid.uuid4().hex[:8]}",
             display_name=f"Test {role.value.title()}",
             role=role.value,
-            password_hash=_test_password_hash(),
+            password_hash=shared_password_hash(),
             created_by="system:tests",
         )
         session.add(user)

@@ -1,7 +1,7 @@
 """Labels in English and Spanish for the pages advocates use during a call.
 
 Templates write `t("English label")`; with Spanish chosen (`?lang=es`, kept in a cookie) the label comes
-from SPANISH. `tests/test_web_pages.py` checks that every label the templates use has a Spanish entry.
+from SPANISH. `tests/web/test_web_pages.py` checks that every label the templates use has a Spanish entry.
 Supervisor and admin pages are in English for now.
 """
 

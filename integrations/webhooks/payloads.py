@@ -2,7 +2,7 @@
 
 A partner receives only the tip fields its agreement allows: the agency's `allowed_fields` in the directory,
 narrowed further by its endpoint's `fields`. The JSON Schema of each event is in `schemas/` (README, "Partner
-webhooks"); `tests/webhooks` validates every body sent against it.
+webhooks"); `tests/support/receiver.py` validates every body sent against it.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ depends_on: str | Sequence[str] | None = None
 JSON_DOCUMENT = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 BATCH = 1000
 
-# Every column the models type PIIText (tests/test_encryption.py checks this list against the models).
+# Every column the models type PIIText (tests/core/test_encryption.py checks this list against the models).
 ENCRYPTED_COLUMNS = {
     "tip": ["narrative", "location_address", "reporter_name", "reporter_phone", "reporter_email", "triage"],
     "tip_person": ["name", "aliases", "dob", "phone", "email", "address"],
