@@ -162,7 +162,7 @@ def route_batch(factory, settings, count: int) -> tuple[float, list[str]]:  # ty
     from hotline.tips import service as tip_service
     from hotline.tips.schemas import TipIn
     from integrations.webhooks.models import WebhookDelivery
-    from tests.factories import tip_payload
+    from tests.support.factories import tip_payload
 
     actor = system_actor("bench")
     facts = _facts()
